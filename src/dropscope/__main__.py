@@ -1,0 +1,5 @@
+"""`python -m dropscope` runs the CLI."""
+
+from dropscope.cli.app import main
+
+main()

@@ -1,3 +1,3 @@
-"""dropscope: open, self-hostable crypto airdrop research with sourced data and explainable scores."""
+"""dropscope: open, self-hostable crypto airdrop research, sourced and explainable."""
 
 __version__ = "0.1.0"

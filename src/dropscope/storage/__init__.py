@@ -1,1 +1,2 @@
-"""storage layer."""
+"""Storage: SQLAlchemy engine setup (`engine`), the schema (`tables`, created only by the
+Alembic `migrations`), and `repositories/`, where all SQL lives."""

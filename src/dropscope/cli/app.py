@@ -1,0 +1,52 @@
+"""The `dropscope` command: a Typer app whose commands are thin shells over services.
+
+Errors become one line on stderr and an exit code (see `cli/errors.py`).
+"""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+
+from dropscope import __version__
+from dropscope.cli import board, data, history, investors, project
+from dropscope.cli.context import AppContext
+from dropscope.config import Settings
+
+app = typer.Typer(
+    name="dropscope",
+    help="Open crypto airdrop research: sourced data, explainable scores and statuses.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"dropscope {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+    ),
+) -> None:
+    """Settings come from DROPSCOPE_* environment variables (see README)."""
+    app_ctx = AppContext(settings=Settings(), out=Console(), err=Console(stderr=True))
+    ctx.obj = app_ctx
+    ctx.call_on_close(app_ctx.close)
+
+
+board.register(app)
+project.register(app)
+history.register(app)
+investors.register(app)
+app.add_typer(data.app, name="data")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,154 @@
+"""The shape of the curated data files, validated strictly (unknown keys are errors).
+
+One model per file kind; `docs/data-model.md` shows an annotated example of each. These
+models only check shape and values; cross-file references are checked in `curated.py`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from dropscope.domain.models import EvidenceKind, FigureMetric, ScoreKind
+
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=80)]
+Text = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
+Url = Annotated[str, StringConstraints(pattern=r"^https://[^\s]+$", max_length=500)]
+Domain = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]+(\.[a-z0-9-]+)+$")]
+Usd = Annotated[Decimal, Field(ge=0, le=Decimal("1e13"), allow_inf_nan=False)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CiteIn(_Strict):
+    source: Slug
+    as_of: date
+    quote: Text | None = None
+
+
+class SourceIn(_Strict):
+    id: Slug
+    title: Text
+    publisher: Text
+    url: Url | None = None
+    published_on: date | None = None
+    note: Text | None = None
+
+
+class SourcesFile(_Strict):
+    sources: list[SourceIn]
+
+
+class InvestorIn(_Strict):
+    slug: Slug
+    name: Text
+    aliases: list[Text] = []
+    website: Url | None = None
+
+
+class InvestorsFile(_Strict):
+    investors: list[InvestorIn]
+
+
+class PeerIn(InvestorIn):
+    pass
+
+
+class PeersFile(_Strict):
+    peers: list[PeerIn]
+
+
+class TokenIn(_Strict):
+    symbol: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9.$]{1,15}$")] | None = None
+    coingecko_id: Slug | None = None
+
+
+class ProgrammeIn(_Strict):
+    name: Text
+    url: Url | None = None
+    cite: CiteIn
+
+
+class ScoreIn(_Strict):
+    kind: ScoreKind
+    value: float = Field(ge=0, le=100, allow_inf_nan=False)
+    label: Text
+    cite: CiteIn
+
+
+class FundingIn(_Strict):
+    id: Slug
+    round: Slug
+    announced_on: date | None = None
+    amount_usd: Usd | None = None
+    amount_qualifier: Literal["over", "about", "at least", "up to"] | None = None
+    valuation_usd: Usd | None = None
+    lead_investors: list[Slug] = []
+    other_investors: list[Slug] = []
+    note: Text | None = None
+    cite: CiteIn
+
+
+class EvidenceIn(_Strict):
+    id: Slug
+    kind: EvidenceKind
+    occurred_on: date
+    public_on: date
+    official: bool = False
+    window_end: date | None = None
+    summary: Text
+    cite: CiteIn
+
+
+class ProjectFile(_Strict):
+    slug: Slug
+    name: Text
+    aliases: list[Text] = []
+    summary: Text
+    sector: Slug
+    website: Url | None = None
+    official_domains: list[Domain] = []
+    chains: list[Slug] = []
+    narratives: list[Slug] = []
+    competitors: list[Slug] = []
+    profile_cite: CiteIn
+    token: TokenIn = TokenIn()
+    testnet: ProgrammeIn | None = None
+    points_program: ProgrammeIn | None = None
+    scores: list[ScoreIn] = []
+    funding: list[FundingIn] = []
+    evidence: list[EvidenceIn] = []
+
+    @field_validator("scores")
+    @classmethod
+    def _one_score_per_kind(cls, scores: list[ScoreIn]) -> list[ScoreIn]:
+        kinds = [s.kind for s in scores]
+        if len(kinds) != len(set(kinds)):
+            raise ValueError("at most one score of each kind")
+        return scores
+
+
+class FigureIn(_Strict):
+    metric: FigureMetric
+    value: Decimal = Field(ge=0, allow_inf_nan=False)
+    qualifier: Literal["about", "at least", "up to", "over"] | None = None
+    note: Text | None = None
+    cite: CiteIn
+
+
+class PastAirdropFile(_Strict):
+    slug: Slug
+    name: Text
+    token_symbol: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9.$]{1,15}$")]
+    project: Slug | None = None
+    snapshot_on: date | None = None
+    claim_start: date | None = None
+    claim_end: date | None = None
+    cite: CiteIn
+    figures: list[FigureIn] = []
+    notes: list[Text] = []

@@ -1,0 +1,130 @@
+"""The airdrop board: every listed project assessed on a date, filtered, sorted and grouped.
+
+The same function answers the CLI, and later the API, dashboard and assistant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from dropscope.domain.assess import Assessment, AssessParams, assess_all
+from dropscope.domain.status import BOARD_ORDER, AirdropStatus
+from dropscope.domain.text import normalise_name
+from dropscope.errors import InvalidInput
+from dropscope.services.database import UnitOfWork
+
+SORT_FIELDS = ("potential", "name", "tech", "fundamentals", "raised", "valuation", "status")
+
+
+@dataclass(frozen=True, slots=True)
+class BoardQuery:
+    """Filters and order. `sort` is a comma list of fields, '-' for descending."""
+
+    statuses: tuple[AirdropStatus, ...] = ()
+    narrative: str | None = None
+    chain: str | None = None
+    sector: str | None = None
+    investor: str | None = None
+    min_tech: float | None = None
+    min_fundamentals: float | None = None
+    text: str | None = None
+    sort: str = "-potential,name"
+    limit: int | None = None
+    include_excluded: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Board:
+    at: date
+    entries: tuple[Assessment, ...]
+    excluded: tuple[Assessment, ...] = field(default_factory=tuple)
+
+    def grouped(self) -> list[tuple[AirdropStatus, list[Assessment]]]:
+        """Sections in board order (confirmed, likely, possible, then later stages)."""
+        return [
+            (s, [a for a in self.entries if a.status is s])
+            for s in BOARD_ORDER
+            if any(a.status is s for a in self.entries)
+        ]
+
+
+def parse_sort(sort: str) -> list[tuple[str, bool]]:
+    """'-potential,name' → [('potential', True), ('name', False)]; unknown fields → error."""
+    keys = []
+    for raw in sort.split(","):
+        name = raw.strip()
+        desc = name.startswith("-")
+        name = name.lstrip("-+")
+        if name not in SORT_FIELDS:
+            raise InvalidInput(f"cannot sort by {name!r}; choose from {', '.join(SORT_FIELDS)}")
+        keys.append((name, desc))
+    return keys
+
+
+def _sort_value(a: Assessment, name: str) -> float | str:
+    match name:
+        case "potential":
+            return a.potential.value
+        case "name":
+            return a.project.name.lower()
+        case "tech":
+            return a.tech.value if a.tech else -1.0
+        case "fundamentals":
+            return a.fundamentals.value if a.fundamentals else -1.0
+        case "raised":
+            return float(a.raised_usd) if a.raised_usd is not None else -1.0
+        case "valuation":
+            return float(a.valuation_usd) if a.valuation_usd is not None else -1.0
+        case _:
+            return a.status.rank
+
+
+def sort_assessments(items: Sequence[Assessment], sort: str) -> list[Assessment]:
+    out = sorted(items, key=lambda a: a.project.slug)  # unique tie-breaker, applied first
+    for name, desc in reversed(parse_sort(sort)):
+        out.sort(key=lambda a, n=name: _sort_value(a, n), reverse=desc)  # type: ignore[misc]
+    return out
+
+
+def _matches(a: Assessment, q: BoardQuery) -> bool:
+    p = a.project
+    if q.statuses and a.status not in q.statuses:
+        return False
+    if q.narrative and q.narrative not in p.narratives:
+        return False
+    if q.chain and q.chain not in p.chains:
+        return False
+    if q.sector and q.sector != p.sector:
+        return False
+    if q.investor and q.investor not in p.investor_slugs:
+        return False
+    if q.min_tech is not None and (a.tech is None or a.tech.value < q.min_tech):
+        return False
+    if q.min_fundamentals is not None and (
+        a.fundamentals is None or a.fundamentals.value < q.min_fundamentals
+    ):
+        return False
+    if q.text:
+        needle = normalise_name(q.text)
+        hay = normalise_name(" ".join((p.name, p.summary, *p.aliases, *p.narratives)))
+        if needle not in hay:
+            return False
+    return True
+
+
+def board(
+    uow: UnitOfWork, at: date, query: BoardQuery, params: AssessParams | None = None
+) -> Board:
+    """Assess every project on `at` and keep those the policy lists and the query matches."""
+    if query.limit is not None and query.limit < 1:
+        raise InvalidInput("limit must be at least 1")
+    sort_assessments([], query.sort)  # validate the sort before any work
+    assessed = assess_all(uow.projects.list_all(), at, params)
+    listed = [a for a in assessed if a.inclusion.listed or query.include_excluded]
+    excluded = [a for a in assessed if not a.inclusion.listed]
+    chosen = sort_assessments([a for a in listed if _matches(a, query)], query.sort)
+    if query.limit is not None:
+        chosen = chosen[: query.limit]
+    return Board(at, tuple(chosen), tuple(excluded))

@@ -1,0 +1,105 @@
+"""Curated data use cases: validate the files, and load them idempotently.
+
+Loading reads and validates every file first (nothing is written if any file is bad), then
+saves all of it in one transaction, and finally records each project whose derived status
+differs from the last recorded one, with the time it was noticed.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from dropscope.domain.classify import classify, status_history
+from dropscope.domain.models import Dataset, Project
+from dropscope.domain.status import StatusChange
+from dropscope.ingest.curated import read_dataset
+from dropscope.services.database import Database, UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class LoadReport:
+    """What a load changed: per kind, how many were created, updated or unchanged."""
+
+    counts: dict[str, Counter[str]]
+    status_changes: tuple[StatusChange, ...] = ()
+    not_in_files: tuple[str, ...] = ()
+    pruned: tuple[str, ...] = ()
+    changed: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def anything_changed(self) -> bool:
+        return bool(self.changed or self.status_changes or self.pruned)
+
+
+def validate(data_dir: Path, now: datetime) -> Dataset:
+    """Read and check every data file; raises DataFileError naming file and field."""
+    return read_dataset(data_dir, today=now.date())
+
+
+def load(db: Database, data_dir: Path, now: datetime, *, prune: bool = False) -> LoadReport:
+    """Validate, then save everything in one transaction; see the module docstring.
+
+    Projects in the database but not in the files are kept (they may come from another
+    source) and listed, unless `prune` is set.
+    """
+    dataset = validate(data_dir, now)
+    counts: dict[str, Counter[str]] = {}
+    changed: dict[str, list[str]] = {}
+
+    def tally(kind: str, key: str, outcome: str) -> None:
+        counts.setdefault(kind, Counter())[outcome] += 1
+        if outcome != "unchanged":
+            changed.setdefault(kind, []).append(key)
+
+    with db.unit_of_work() as uow:
+        for s in dataset.sources:
+            tally("sources", s.id, uow.sources.save(s))
+        for i in dataset.investors:
+            tally("investors", i.slug, uow.investors.save(i))
+        for p in dataset.peers:
+            tally("peers", p.slug, uow.peers.save(p))
+        for pr in dataset.projects:
+            tally("projects", pr.slug, uow.projects.save(pr))
+        for a in dataset.past_airdrops:
+            tally("past_airdrops", a.slug, uow.past_airdrops.save(a))
+        in_files = {p.slug for p in dataset.projects}
+        extra = tuple(s for s in uow.projects.slugs() if s not in in_files)
+        pruned: tuple[str, ...] = ()
+        if prune:
+            for slug in extra:
+                uow.projects.delete(slug)
+            pruned, extra = extra, ()
+        uow.session.flush()
+        recorded = _record_status_changes(uow.projects.list_all(), uow, now)
+    return LoadReport(counts, recorded, extra, pruned, changed)
+
+
+def _record_status_changes(
+    projects: Sequence[Project], uow: UnitOfWork, now: datetime
+) -> tuple[StatusChange, ...]:
+    """Record, for each project whose status differs from the last recorded one, the change.
+    `effective_on` is when the evidence made it true; `recorded_at` is now."""
+    latest = uow.status_changes.latest_by_project()
+    out = []
+    for pr in projects:
+        history = status_history(pr.slug, pr.evidence, now.date())
+        c = classify(pr.evidence, now.date())
+        before = latest.get(pr.slug)
+        if before is None or before.new != c.status:
+            effective = history[-1].effective_on if history else now.date()
+            change = StatusChange(
+                pr.slug,
+                effective,
+                before.new if before else None,
+                c.status,
+                c.rule,
+                c.evidence_ids,
+                recorded_at=now,
+            )
+            uow.status_changes.add(change)
+            out.append(change)
+    return tuple(out)

@@ -1,0 +1,79 @@
+"""The database handle and the unit of work: one transaction, one commit, per use case.
+
+Entry points build one `Database` from settings and open a `unit_of_work()` per request,
+command or run. Repositories never commit; leaving the `with` block commits, an exception
+rolls everything back, so a failed command leaves no half-written record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from dropscope.storage.engine import (
+    create_engine_for,
+    make_session_factory,
+    migrate,
+    schema_is_current,
+)
+from dropscope.storage.repositories.investors import InvestorRepository
+from dropscope.storage.repositories.past_airdrops import PastAirdropRepository
+from dropscope.storage.repositories.peers import PeerRepository
+from dropscope.storage.repositories.projects import ProjectRepository
+from dropscope.storage.repositories.sources import SourceRepository
+from dropscope.storage.repositories.status_changes import StatusChangeRepository
+
+
+@dataclass(frozen=True, slots=True)
+class UnitOfWork:
+    """The repositories of one transaction."""
+
+    session: Session
+    sources: SourceRepository
+    investors: InvestorRepository
+    peers: PeerRepository
+    projects: ProjectRepository
+    past_airdrops: PastAirdropRepository
+    status_changes: StatusChangeRepository
+
+
+class Database:
+    """An engine and its session factory for one database URL."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = url
+        self.engine = create_engine_for(url, echo=echo)
+        self._sessions: sessionmaker[Session] = make_session_factory(self.engine)
+
+    def ensure_schema(self) -> bool:
+        """Apply pending migrations; True when something was applied."""
+        if schema_is_current(self.engine):
+            return False
+        migrate(self.engine)
+        return True
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[UnitOfWork]:
+        session = self._sessions()
+        try:
+            yield UnitOfWork(
+                session=session,
+                sources=SourceRepository(session),
+                investors=InvestorRepository(session),
+                peers=PeerRepository(session),
+                projects=ProjectRepository(session),
+                past_airdrops=PastAirdropRepository(session),
+                status_changes=StatusChangeRepository(session),
+            )
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def close(self) -> None:
+        self.engine.dispose()

@@ -49,6 +49,12 @@ def ev(
         ([ev(K.SNAPSHOT), ev(K.CLAIM_OPEN)], S.CLAIMABLE, "claim_open"),
         ([ev(K.CLAIM_OPEN), ev(K.CLAIM_ENDED)], S.DISTRIBUTED, "claim_ended"),
         ([ev(K.TOKEN_LAUNCHED)], S.RULED_OUT, "token_live_no_airdrop"),
+        (
+            [ev(K.RUMOUR), ev(K.TOKEN_LAUNCHED, D0 + timedelta(1))],
+            S.RULED_OUT,
+            "token_live_no_airdrop",
+        ),
+        ([ev(K.TOKEN_LAUNCHED), ev(K.RUMOUR, D0 + timedelta(1))], S.POSSIBLE, "rumour"),
         ([ev(K.POINTS_PROGRAM), ev(K.RULED_OUT, D0 + timedelta(1))], S.RULED_OUT, "ruled_out"),
     ],
 )
@@ -221,3 +227,18 @@ def test_only_evidence_known_by_then_is_used(items: list[Evidence], at: date) ->
     items = unique_ids(items)
     known = [e for e in items if e.occurred_on <= at and e.public_on <= at]
     assert classify(items, at).status is classify(known, at).status
+
+
+@pytest.mark.parametrize(
+    ("items", "headline"),
+    [
+        ([ev(K.ANNOUNCEMENT, date(2023, 12, 15))], "announced 2023-12-15"),
+        ([ev(K.CLAIM_OPEN, D0, window_end=date(2024, 6, 20))], "claim open until 2024-06-20"),
+        ([ev(K.CLAIM_OPEN, D0, window_end=date(2024, 2, 1))], "claim closed 2024-02-01"),
+        ([ev(K.CLAIM_OPEN, D0)], "claim open 2024-01-01"),
+        ([ev(K.TOKEN_LAUNCHED, D0)], "token live 2024-01-01, no airdrop"),
+        ([], "no token yet"),
+    ],
+)
+def test_headline_names_what_and_when(items: list[Evidence], headline: str) -> None:
+    assert classify(items, date(2024, 3, 1)).headline == headline

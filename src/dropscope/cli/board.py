@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import typer
+from rich import box
 from rich.table import Table
 from rich.text import Text
 
@@ -45,6 +46,7 @@ def entry_json(a: Assessment) -> dict[str, Any]:
         "status": a.status.value,
         "status_rule": a.classification.rule,
         "status_reason": a.classification.explanation,
+        "status_headline": a.classification.headline,
         "evidence_ids": list(a.classification.evidence_ids),
         "sector": p.sector,
         "chains": list(p.chains),
@@ -67,36 +69,41 @@ def entry_json(a: Assessment) -> dict[str, Any]:
     }
 
 
-def _table(status: AirdropStatus, items: list[Assessment]) -> Table:
+def _table(status: AirdropStatus, items: list[Assessment], wide: bool) -> Table:
     t = Table(
         title=Text(f"{status.label.upper()} ({len(items)})", style=STATUS_STYLE[status.value]),
         title_justify="left",
-        expand=False,
         header_style="bold",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
     )
     t.add_column("Project", no_wrap=True)
     t.add_column("Tech", justify="right")
     t.add_column("Fund.", justify="right")
-    t.add_column("Potential", justify="right", style="bold")
-    t.add_column("Raised", justify="right")
-    t.add_column("Valuation", justify="right")
-    t.add_column("Narratives")
-    t.add_column("Why")
+    t.add_column("Pot.", justify="right", style="bold")
+    t.add_column("Raised", justify="right", no_wrap=True)
+    t.add_column("Valuation", justify="right", no_wrap=True)
+    if wide:
+        t.add_column("Narratives")
+    t.add_column("Why", overflow="fold")
     for a in items:
         fund = score(a.fundamentals.value) if a.fundamentals else "–"
         if a.fundamentals and a.fundamentals.method.value == "computed":
             fund += "ᶜ"
         qual = next((r.amount_qualifier for r in a.project.funding_rounds if r.amount_usd), None)
-        t.add_row(
-            Text.assemble(a.project.name, " ", (a.project.slug, "dim")),
+        raised = usd(a.raised_usd) + ("+" if qual in ("over", "at least") else "")
+        row = [
+            Text(a.project.name),
             score(a.tech.value if a.tech else None),
             fund,
             f"{a.potential.value:.0f}",
-            usd(a.raised_usd, "≥" if qual in ("over", "at least") else None),
+            raised,
             usd(a.valuation_usd),
-            ", ".join(a.project.narratives),
-            a.classification.explanation,
-        )
+        ]
+        if wide:
+            row.append(", ".join(a.project.narratives))
+        row.append(a.classification.headline)
+        t.add_row(*row)
     return t
 
 
@@ -144,11 +151,12 @@ def render(ctx: AppContext, result: Board, fmt: Format, query: BoardQuery) -> No
         out.print("No project matches these filters.")
     for status, items in result.grouped():
         out.print()
-        out.print(_table(status, items))
+        out.print(_table(status, items, wide=out.width >= 120))
     out.print()
     out.print(
-        "[dim]Scores 0–100 · ᶜ computed from funding, valuation and investors · "
-        "`dropscope project SLUG` explains any row · not financial advice.[/dim]"
+        "[dim]Scores 0–100 · Pot. = airdrop potential · ᶜ computed from funding, valuation "
+        "and investors · + at least · `dropscope project NAME` explains any row · "
+        "not financial advice.[/dim]"
     )
 
 

@@ -14,8 +14,9 @@ ruled_out             a `ruled_out` item is dated on or after every item
                       of the stages below (announcement, programme, rumour) → ruled_out
 announced             an `announcement` item exists                       → confirmed
 incentive_program     a `points_program` or `incentivised_testnet` exists → likely
+token_live_no_airdrop the token launched, and nothing above exists except
+                      rumours known on or before the launch              → ruled_out
 rumour                a `rumour` item exists                              → possible
-token_live_no_airdrop the token launched and none of the above exists     → ruled_out
 tokenless_candidate   nothing above: a project without a token            → possible
 ====================  ==================================================================
 
@@ -52,6 +53,34 @@ class Classification:
     def evidence_ids(self) -> tuple[str, ...]:
         return tuple(e.id for e in self.rests_on)
 
+    @property
+    def headline(self) -> str:
+        """A few words for a table cell: what happened and when, e.g. "snapshot 2024-03-24"."""
+        last = self.rests_on[-1] if self.rests_on else None
+        when = f" {last.occurred_on}" if last else ""
+        match self.rule:
+            case "claim_window_closed":
+                ends = [e.window_end for e in self.rests_on if e.window_end]
+                return f"claim closed {max(ends)}" if ends else "claim closed"
+            case "claim_open":
+                ends = [e.window_end for e in self.rests_on if e.window_end]
+                return f"claim open until {max(ends)}" if ends else f"claim open{when}"
+            case "token_live_no_airdrop":
+                return f"token live{when}, no airdrop"
+            case _:
+                return _HEADLINES.get(self.rule, self.rule) + when
+
+
+_HEADLINES = {
+    "claim_ended": "distributed",
+    "snapshot_taken": "snapshot",
+    "ruled_out": "ruled out",
+    "announced": "announced",
+    "incentive_program": "incentives",
+    "rumour": "speculated",
+    "tokenless_candidate": "no token yet",
+}
+
 
 def known_on(evidence: Iterable[Evidence], at: date) -> list[Evidence]:
     """Evidence usable on `at` (happened and public by then), oldest first, ties by id."""
@@ -78,7 +107,9 @@ def classify(evidence: Iterable[Evidence], at: date) -> Classification:
         return Classification(status, rule, why, tuple(items), token, at)
 
     if ended := by_kind.get(_K.CLAIM_ENDED):
-        return result(AirdropStatus.DISTRIBUTED, "claim_ended", "the claim window ended", ended)
+        return result(
+            AirdropStatus.DISTRIBUTED, "claim_ended", "the airdrop was distributed", ended
+        )
     claims = by_kind.get(_K.CLAIM_OPEN, [])
     closed = [c for c in claims if c.window_end is not None and c.window_end < at]
     if closed:
@@ -127,17 +158,19 @@ def classify(evidence: Iterable[Evidence], at: date) -> Classification:
             "a points or incentive programme is running",
             programmes,
         )
-    if rumours := by_kind.get(_K.RUMOUR):
-        return result(
-            AirdropStatus.POSSIBLE, "rumour", "an airdrop is speculated, not announced", rumours
-        )
+    rumours = by_kind.get(_K.RUMOUR, [])
     if token is TokenState.LIVE:
         launched = by_kind[_K.TOKEN_LAUNCHED]
+        if all(r.known_on <= launched[0].known_on for r in rumours):
+            return result(
+                AirdropStatus.RULED_OUT,
+                "token_live_no_airdrop",
+                f"the token launched on {launched[0].occurred_on} with no airdrop on record",
+                launched,
+            )
+    if rumours:
         return result(
-            AirdropStatus.RULED_OUT,
-            "token_live_no_airdrop",
-            "the token launched with no airdrop on record",
-            launched,
+            AirdropStatus.POSSIBLE, "rumour", "an airdrop is speculated, not announced", rumours
         )
     return result(
         AirdropStatus.POSSIBLE,

@@ -7,15 +7,16 @@ from rich.table import Table
 
 from dropscope.cli.context import AppContext
 from dropscope.cli.errors import handle_errors
-from dropscope.cli.output import Format, num, print_csv, print_json, usd
+from dropscope.cli.output import Format, print_csv, print_json, usd
 from dropscope.domain.models import Figure, FigureMetric, PastAirdrop
+from dropscope.domain.scoring import format_compact
 from dropscope.services.research import past_airdrops
 
 _M = FigureMetric
 
 
 def _fmt(f: Figure, ref: int, money: bool) -> str:
-    value = usd(f.value) if money else num(f.value, 2 if f.value != int(f.value) else 0)
+    value = usd(f.value) if money else format_compact(f.value, smallest=1e6)
     if f.metric is _M.SHARE_OF_SUPPLY:
         value = f"{f.value:g}%"
     text = f"{f.qualifier + ' ' if f.qualifier else ''}{value}"
@@ -79,18 +80,14 @@ def register(app: typer.Typer) -> None:
             return " / ".join(_fmt(f, ref(f.citation.source_id), money) for f in figures) or "–"
 
         t = Table(title="Past airdrops", title_justify="left", header_style="bold", show_lines=True)
-        for col in (
-            "Airdrop",
-            "Snapshot",
-            "Claim window",
-            "Tokens",
-            "Recipients",
-            "Per recipient",
-            "Value",
-        ):
+        t.add_column("Airdrop")
+        t.add_column("Dates", no_wrap=True)
+        for col in ("Tokens", "Recipients", "Per recipient", "Value"):
             t.add_column(col)
         for a in airdrops:
-            window = f"{a.claim_start or '?'} → {a.claim_end or ''}"
+            dates = f"snapshot {a.snapshot_on or '?'}\nclaim {a.claim_start or '?'}"
+            if a.claim_end:
+                dates += f"\n   to {a.claim_end}"
             per = [
                 cell(a, m)
                 for m in (
@@ -118,8 +115,7 @@ def register(app: typer.Typer) -> None:
                 tokens += f"\n({share[0].value:g}% of supply)"
             t.add_row(
                 f"{a.name}\n{a.token_symbol}",
-                str(a.snapshot_on or "–"),
-                window,
+                dates,
                 tokens,
                 cell(a, _M.RECIPIENTS),
                 per_text or "–",

@@ -135,8 +135,13 @@ def _usd(value: Decimal | None, what: str) -> str:
 
 def format_usd(value: Decimal) -> str:
     """$120M, $8B, $6.7M, $450K: compact US dollars for tables and explanations."""
+    return "$" + format_compact(value)
+
+
+def format_compact(value: Decimal, smallest: float = 1e3) -> str:
+    """120M, 1.16B, 6.7M: compact numbers (up to two decimals) from `smallest` up."""
     v = float(value)
     for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
-        if abs(v) >= size:
-            return f"${v / size:.2f}".rstrip("0").rstrip(".") + suffix
-    return f"${v:,.0f}"
+        if abs(v) >= size and size >= smallest:
+            return f"{v / size:.2f}".rstrip("0").rstrip(".") + suffix
+    return f"{v:,.2f}".rstrip("0").rstrip(".")

@@ -92,7 +92,7 @@ def _table(status: AirdropStatus, items: list[Assessment], wide: bool) -> Table:
             fund += "ᶜ"
         qual = next((r.amount_qualifier for r in a.project.funding_rounds if r.amount_usd), None)
         raised = usd(a.raised_usd) + ("+" if qual in ("over", "at least") else "")
-        row = [
+        row: list[str | Text] = [
             Text(a.project.name),
             score(a.tech.value if a.tech else None),
             fund,

@@ -22,9 +22,9 @@ from dropscope.domain.policy import (
     decide_inclusion,
 )
 from dropscope.domain.potential import (
+    InvestorTally,
     Potential,
     PotentialWeights,
-    investor_records,
     narrative_heat,
     potential,
 )
@@ -87,6 +87,7 @@ def assess_all(
         for inv in pr.investor_slugs:
             portfolios.setdefault(inv, []).append(pr.slug)
     heat = narrative_heat({pr.slug: pr.narratives for pr in known})
+    tally = InvestorTally.build(portfolios, statuses)
     out = []
     for pr in known:
         tech = effective_score(pr, ScoreKind.TECH)
@@ -98,7 +99,7 @@ def assess_all(
             fundamentals=fundamentals.value if fundamentals else None,
             funding=funding_subscore(raised),
             valuation=valuation_subscore(valuation),
-            investors=investor_records(pr.investor_slugs, pr.slug, portfolios, statuses),
+            investors=tally.records(pr.investor_slugs, pr.slug),
             status=statuses[pr.slug],
             narratives=pr.narratives,
             heat=heat,

@@ -90,22 +90,51 @@ class Potential:
     factors: tuple[Factor, ...] = field(default_factory=tuple)
 
 
+@dataclass(frozen=True, slots=True)
+class InvestorTally:
+    """For each investor, the researched projects it backs and how many reached
+    "confirmed" or later. Built once per board, so each project's records cost O(investors)."""
+
+    backed: Mapping[str, frozenset[str]]
+    reached: Mapping[str, frozenset[str]]
+
+    @classmethod
+    def build(
+        cls, portfolios: Mapping[str, Sequence[str]], statuses: Mapping[str, AirdropStatus]
+    ) -> InvestorTally:
+        def hit(p: str) -> bool:
+            return p in statuses and statuses[p].rank >= AirdropStatus.CONFIRMED.rank
+
+        backed = {inv: frozenset(ps) for inv, ps in portfolios.items()}
+        reached = {inv: frozenset(p for p in ps if hit(p)) for inv, ps in backed.items()}
+        return cls(backed, reached)
+
+    def records(self, investors: Iterable[str], project_slug: str) -> list[InvestorRecord]:
+        """Records of `investors`, leaving `project_slug` itself out (its own status is a
+        separate factor)."""
+        out = []
+        for inv in investors:
+            backed = self.backed.get(inv, frozenset())
+            reached = self.reached.get(inv, frozenset())
+            out.append(
+                InvestorRecord(
+                    inv,
+                    len(backed) - (project_slug in backed),
+                    len(reached) - (project_slug in reached),
+                )
+            )
+        return out
+
+
 def investor_records(
     investors: Iterable[str],
     project_slug: str,
     portfolios: Mapping[str, Sequence[str]],
     statuses: Mapping[str, AirdropStatus],
 ) -> list[InvestorRecord]:
-    """Records of `investors`, leaving `project_slug` itself out (its own status is a
-    separate factor). `portfolios` maps investor → project slugs it backs."""
-    records = []
-    for inv in investors:
-        others = [p for p in portfolios.get(inv, ()) if p != project_slug]
-        reached = sum(
-            1 for p in others if p in statuses and statuses[p].rank >= AirdropStatus.CONFIRMED.rank
-        )
-        records.append(InvestorRecord(inv, len(others), reached))
-    return records
+    """Records of `investors` for one project (see `InvestorTally` to do many at once).
+    `portfolios` maps investor → project slugs it backs."""
+    return InvestorTally.build(portfolios, statuses).records(investors, project_slug)
 
 
 def narrative_heat(narratives_by_project: Mapping[str, Sequence[str]]) -> dict[str, float]:

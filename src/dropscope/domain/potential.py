@@ -25,6 +25,7 @@ nor punished) and is marked unknown in the breakdown.
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
@@ -55,11 +56,16 @@ class PotentialWeights:
     narratives: float = 0.10
 
     def normalised(self) -> dict[str, float]:
-        raw = {f.name: float(getattr(self, f.name)) for f in fields(self)}
-        total = sum(raw.values())
-        if total <= 0 or any(w < 0 for w in raw.values()):
-            raise ValueError("potential weights must be non-negative and not all zero")
-        return {k: v / total for k, v in raw.items()}
+        return dict(_normalised(self))
+
+
+@functools.lru_cache(maxsize=32)
+def _normalised(weights: PotentialWeights) -> tuple[tuple[str, float], ...]:
+    raw = {f.name: float(getattr(weights, f.name)) for f in fields(weights)}
+    total = sum(raw.values())
+    if total <= 0 or any(w < 0 for w in raw.values()):
+        raise ValueError("potential weights must be non-negative and not all zero")
+    return tuple((k, v / total) for k, v in raw.items())
 
 
 @dataclass(frozen=True, slots=True)

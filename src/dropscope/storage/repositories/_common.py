@@ -6,8 +6,9 @@ import hashlib
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
-from typing import Any, Literal, Protocol
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Literal, TypeVar
 
 from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
@@ -16,6 +17,8 @@ from sqlalchemy.orm import Session
 from dropscope.domain.models import Citation
 from dropscope.errors import Conflict
 from dropscope.storage.tables import Base
+
+_E = TypeVar("_E", bound=StrEnum)
 
 SaveResult = Literal["created", "updated", "unchanged"]
 
@@ -44,21 +47,26 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class CitedRow(Protocol):
-    @property
-    def source_id(self) -> str: ...
-    @property
-    def as_of(self) -> date: ...
-    @property
-    def quote(self) -> str | None: ...
-
-
 def citation_columns(citation: Citation) -> dict[str, Any]:
     return {"source_id": citation.source_id, "as_of": citation.as_of, "quote": citation.quote}
 
 
-def citation_of(row: CitedRow) -> Citation:
-    return Citation(source_id=row.source_id, as_of=row.as_of, quote=row.quote)
+class _Members(dict[str, _E]):
+    """An enum's members by value; an unknown value raises `ValueError` as `Enum(value)` does."""
+
+    __slots__ = ("_enum",)
+
+    def __init__(self, enum: type[_E]) -> None:
+        super().__init__((m.value, m) for m in enum)
+        self._enum = enum
+
+    def __missing__(self, value: str) -> _E:
+        return self._enum(value)
+
+
+def enum_members(enum: type[_E]) -> Mapping[str, _E]:
+    """`enum_members(E)[value]` is `E(value)`, as a dict lookup (reads convert many values)."""
+    return _Members(enum)
 
 
 def insert_all(session: Session, table: type[Base], rows: Sequence[dict[str, Any]]) -> None:

@@ -6,21 +6,23 @@ writing nothing, replacing the row and its figures, or inserting.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from datetime import date
+from decimal import Decimal
+from itertools import groupby, starmap
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from dropscope.domain.models import Figure, FigureMetric, PastAirdrop
+from dropscope.domain.models import Citation, Figure, FigureMetric, PastAirdrop
 from dropscope.storage.repositories._common import (
-    FRESH,
     NO_SYNC,
     SaveResult,
     citation_columns,
-    citation_of,
     conflicts_reported,
     content_hash,
+    enum_members,
     insert_all,
     utcnow,
 )
@@ -86,20 +88,76 @@ class PastAirdropRepository:
         return deleted is not None
 
     def _load(self, slug: str | None) -> list[PastAirdrop]:
-        stmt = select(PastAirdropRow).order_by(
-            PastAirdropRow.snapshot_on.asc().nulls_last(), PastAirdropRow.slug
-        )
-        figures_stmt = select(FigureRow).order_by(FigureRow.airdrop_slug, FigureRow.position)
+        """Plain column values (Core), not ORM objects: two queries, figures grouped per
+        airdrop in one pass."""
+        a, f = _AIRDROP, _FIGURE
+        stmt = select(
+            a.slug,
+            a.name,
+            a.token_symbol,
+            a.project_slug,
+            a.snapshot_on,
+            a.claim_start,
+            a.claim_end,
+            a.notes,
+            a.source_id,
+            a.as_of,
+            a.quote,
+        ).order_by(a.snapshot_on.asc().nulls_last(), a.slug)
+        figures_stmt = select(
+            f.airdrop_slug,
+            f.metric,
+            f.value,
+            f.qualifier,
+            f.derived,
+            f.formula,
+            f.note,
+            f.source_id,
+            f.as_of,
+            f.quote,
+        ).order_by(f.airdrop_slug, f.position)
         if slug is not None:
-            stmt = stmt.where(PastAirdropRow.slug == slug)
-            figures_stmt = figures_stmt.where(FigureRow.airdrop_slug == slug)
-        rows = list(self._session.scalars(stmt, execution_options=FRESH))
+            stmt = stmt.where(a.slug == slug)
+            figures_stmt = figures_stmt.where(f.airdrop_slug == slug)
+        rows = self._session.execute(stmt).all()
         if not rows:
             return []
-        figures: dict[str, list[Figure]] = defaultdict(list)
-        for f in self._session.scalars(figures_stmt, execution_options=FRESH):
-            figures[f.airdrop_slug].append(_figure(f))
-        return [_to_domain(row, figures.get(row.slug, [])) for row in rows]
+        figures = {
+            s: tuple(starmap(_figure, group))
+            for s, group in groupby(self._session.execute(figures_stmt), itemgetter(0))
+        }
+        return [
+            PastAirdrop(
+                slug=s,
+                name=name,
+                token_symbol=token_symbol,
+                citation=Citation(source_id=source_id, as_of=as_of, quote=quote),
+                project_slug=project_slug,
+                snapshot_on=snapshot_on,
+                claim_start=claim_start,
+                claim_end=claim_end,
+                figures=figures.get(s, ()),
+                notes=tuple(notes),
+            )
+            for (
+                s,
+                name,
+                token_symbol,
+                project_slug,
+                snapshot_on,
+                claim_start,
+                claim_end,
+                notes,
+                source_id,
+                as_of,
+                quote,
+            ) in rows
+        ]
+
+
+_AIRDROP = PastAirdropRow.__table__.c
+_FIGURE = FigureRow.__table__.c
+_METRICS = enum_members(FigureMetric)
 
 
 def _columns(a: PastAirdrop) -> dict[str, Any]:
@@ -132,28 +190,24 @@ def _figure_rows(a: PastAirdrop) -> list[dict[str, Any]]:
     ]
 
 
-def _figure(row: FigureRow) -> Figure:
+def _figure(
+    airdrop_slug: str,
+    metric: str,
+    value: Decimal,
+    qualifier: str | None,
+    derived: bool,
+    formula: str | None,
+    note: str | None,
+    source_id: str,
+    as_of: date,
+    quote: str | None,
+) -> Figure:
     return Figure(
-        metric=FigureMetric(row.metric),
-        value=row.value,
-        citation=citation_of(row),
-        qualifier=row.qualifier,
-        derived=row.derived,
-        formula=row.formula,
-        note=row.note,
-    )
-
-
-def _to_domain(row: PastAirdropRow, figures: list[Figure]) -> PastAirdrop:
-    return PastAirdrop(
-        slug=row.slug,
-        name=row.name,
-        token_symbol=row.token_symbol,
-        citation=citation_of(row),
-        project_slug=row.project_slug,
-        snapshot_on=row.snapshot_on,
-        claim_start=row.claim_start,
-        claim_end=row.claim_end,
-        figures=tuple(figures),
-        notes=tuple(row.notes),
+        metric=_METRICS[metric],
+        value=value,
+        citation=Citation(source_id=source_id, as_of=as_of, quote=quote),
+        qualifier=qualifier,
+        derived=derived,
+        formula=formula,
+        note=note,
     )

@@ -2,9 +2,10 @@
 funding rounds with investors, scores and evidence.
 
 Reading all projects takes a fixed number of queries (one per table), however many projects
-there are. `save` compares a hash of the rows the incoming `Project` would be stored as with
-the stored hash: equal → nothing is written; different → the project row is updated and its
-child rows replaced; absent → inserted. Status changes are kept when a project is updated.
+there are, and reads plain column values rather than ORM objects. `save` compares a hash of
+the rows the incoming `Project` would be stored as with the stored hash: equal → nothing is
+written; different → the project row is updated and its child rows replaced; absent →
+inserted. Status changes are kept when a project is updated.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from sqlalchemy.orm import Session
 
 from dropscope.domain.models import Project
 from dropscope.storage.repositories._common import (
-    FRESH,
     NO_SYNC,
     SaveResult,
     conflicts_reported,
@@ -23,8 +23,8 @@ from dropscope.storage.repositories._common import (
     utcnow,
 )
 from dropscope.storage.repositories._project_rows import (
-    ProjectChildren,
     child_rows,
+    load_projects,
     project_columns,
 )
 from dropscope.storage.tables import ProjectChainRow, ProjectNarrativeRow, ProjectRow
@@ -35,11 +35,11 @@ class ProjectRepository:
         self._session = session
 
     def get(self, slug: str) -> Project | None:
-        return next(iter(self._load(slug)), None)
+        return next(iter(load_projects(self._session, slug)), None)
 
     def list_all(self) -> list[Project]:
         """Every project, by slug, complete."""
-        return self._load(None)
+        return load_projects(self._session, None)
 
     def slugs(self) -> list[str]:
         """Every project slug, sorted."""
@@ -112,13 +112,3 @@ class ProjectRepository:
             execution_options=NO_SYNC,
         )
         return deleted is not None
-
-    def _load(self, slug: str | None) -> list[Project]:
-        stmt = select(ProjectRow).order_by(ProjectRow.slug)
-        if slug is not None:
-            stmt = stmt.where(ProjectRow.slug == slug)
-        rows = list(self._session.scalars(stmt, execution_options=FRESH))
-        if not rows:
-            return []
-        children = ProjectChildren.load(self._session, slug)
-        return [children.assemble(row) for row in rows]

@@ -5,8 +5,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # Tests also run on this PostgreSQL server; set DROPSCOPE_TEST_POSTGRES_URL= (empty) to skip it.
 export DROPSCOPE_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+PORT ?= 8000
 
-.PHONY: run test check lint format typecheck layers unit bench clean
+.PHONY: run test check lint format typecheck layers unit bench bench-deps clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "dropscope needs Python 3.11 or newer (found $$($(PYTHON) --version))"; exit 1; }
@@ -15,10 +16,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-## run: set up, load the curated data into the local SQLite database, show the airdrop board
+## run: set up, load the curated data into the local SQLite database, show the airdrop board,
+##      then serve the REST API on http://127.0.0.1:8000 (docs at /docs; Ctrl-C stops it)
 run: $(STAMP)
 	$(BIN)/dropscope data load --quiet
 	$(BIN)/dropscope airdrops
+	$(BIN)/dropscope serve --host 127.0.0.1 --port $(PORT)
 
 ## test: set up, run every check and the whole test suite (SQLite and PostgreSQL)
 test: check unit
@@ -43,9 +46,21 @@ typecheck: $(STAMP)
 layers: $(STAMP)
 	$(BIN)/lint-imports
 
-## bench: run the benchmarks under bench/
-bench: $(STAMP)
+BENCH_STAMP := $(VENV)/.bench-installed
+
+## bench-deps: the benchmarks' extras (Datasette) and the wrk load generator
+bench-deps: $(BENCH_STAMP)
+
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	@command -v wrk >/dev/null || apt-get install -y wrk || { apt-get update && apt-get install -y wrk; } \
+		|| echo "wrk not installed: bench/api.py falls back to bench/loadgen.py (httpx)"
+	@touch $(BENCH_STAMP)
+
+## bench: run the benchmarks under bench/ (bench_*.py, then the REST API one, bench/api.py)
+bench: $(BENCH_STAMP)
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	@echo "== bench/api.py"; $(BIN)/python bench/api.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

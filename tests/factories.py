@@ -4,6 +4,10 @@ Each `make_*` returns a complete, valid object (every optional field filled, so 
 exercises every column) and takes keyword overrides for any field. They build domain objects
 only; saving them is the test's business. The references they cite by default are
 `REFERENCE_SOURCES` and `REFERENCE_INVESTORS`.
+
+`make_project_document`, `make_project_file` and `make_evidence_in` build the curated
+document form instead (what a data file or an API request body holds); those cite only the
+reference sources and investors and the peer of `make_peer()`, and pass every check on DAY.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from dropscope.domain.models import (
     Token,
 )
 from dropscope.domain.status import AirdropStatus, StatusChange
+from dropscope.ingest.curated_schema import EvidenceIn, ProjectFile
 
 DAY = date(2024, 1, 5)
 
@@ -227,3 +232,68 @@ def make_status_change(**overrides: Any) -> StatusChange:
         recorded_at=datetime(2024, 1, 5, 12, 30, 15, 123456, tzinfo=UTC),
     )
     return replace(change, **overrides)
+
+
+def make_cite_document(**overrides: Any) -> dict[str, Any]:
+    return {"source": "article", "as_of": DAY, "quote": None} | overrides
+
+
+def make_evidence_document(**overrides: Any) -> dict[str, Any]:
+    """A `points_program` item (status likely), official, cited to the team blog."""
+    return {
+        "id": "points",
+        "kind": "points_program",
+        "occurred_on": date(2023, 11, 1),
+        "public_on": date(2023, 11, 2),
+        "official": True,
+        "window_end": None,
+        "summary": "Points programme launched.",
+        "cite": make_cite_document(source="blog", as_of=date(2023, 11, 2)),
+    } | overrides
+
+
+def make_evidence_in(**overrides: Any) -> EvidenceIn:
+    return EvidenceIn.model_validate(make_evidence_document(**overrides))
+
+
+def make_project_document(**overrides: Any) -> dict[str, Any]:
+    """Project "nova" as a data file holds it (a fresh dict each call; nested values too)."""
+    doc: dict[str, Any] = {
+        "slug": "nova",
+        "name": "Nova",
+        "aliases": ["Nova Chain"],
+        "summary": "A test rollup.",
+        "sector": "layer-2",
+        "website": "https://nova.example",
+        "official_domains": ["nova.example"],
+        "chains": ["ethereum"],
+        "narratives": ["zk-rollups"],
+        "competitors": ["arbitrum"],
+        "profile_cite": make_cite_document(quote="Nova is a rollup."),
+        "token": {"symbol": None, "coingecko_id": None},
+        "testnet": {"name": "Nova testnet", "url": None, "cite": make_cite_document(source="blog")},
+        "points_program": None,
+        "scores": [
+            {"kind": "tech", "value": 85.0, "label": "rating", "cite": make_cite_document()}
+        ],
+        "funding": [
+            {
+                "id": "seed",
+                "round": "seed",
+                "announced_on": date(2023, 6, 1),
+                "amount_usd": Decimal("10000000"),
+                "amount_qualifier": "over",
+                "valuation_usd": None,
+                "lead_investors": ["paradigm"],
+                "other_investors": ["a16z"],
+                "note": None,
+                "cite": make_cite_document(),
+            }
+        ],
+        "evidence": [make_evidence_document()],
+    }
+    return doc | overrides
+
+
+def make_project_file(**overrides: Any) -> ProjectFile:
+    return ProjectFile.model_validate(make_project_document(**overrides))

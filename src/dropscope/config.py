@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from platformdirs import user_data_dir
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -41,3 +41,13 @@ class Settings(BaseSettings):
         default=80.0, ge=0, le=100, description="Tech score that qualifies a project"
     )
     sql_echo: bool = Field(default=False, description="Log every SQL statement (debugging)")
+    api_cache_recheck_seconds: float = Field(
+        default=0.5,
+        ge=0,
+        le=60,
+        description="How often each API worker checks whether the data changed",
+    )
+    curator_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token that allows the API's curation writes; unset: writes are off",
+    )

@@ -6,6 +6,7 @@ message and an exit code, the MCP server into a tool error.
     DropscopeError
     ├── NotFound            a slug, id or file that does not exist (may carry suggestions)
     ├── Conflict            a duplicate or a write that contradicts stored state
+    │   └── IdempotencyMismatch  an idempotency key reused with a different request
     ├── InvalidInput        a bad argument or value from a user
     │   └── DataFileError   a curated data file that fails validation (names file and field)
     ├── Unauthorized        no or bad credentials
@@ -38,8 +39,17 @@ class Conflict(DropscopeError):
     """A duplicate, or a write that contradicts what is stored."""
 
 
+class IdempotencyMismatch(Conflict):
+    """An idempotency key that was already used for a different request."""
+
+
 class InvalidInput(DropscopeError):
-    """A value given by a user is not acceptable."""
+    """A value given by a user is not acceptable. For a document (a request body), `fields`
+    lists each problem as (field path, message), e.g. ("scores[0].value", "...")."""
+
+    def __init__(self, message: str, fields: tuple[tuple[str, str], ...] = ()) -> None:
+        super().__init__(message)
+        self.fields = fields
 
 
 class DataFileError(InvalidInput):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -16,13 +17,17 @@ from dropscope.services.database import Database
 PG_URL = os.environ.get("DROPSCOPE_TEST_POSTGRES_URL", "")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    if request.param == "sqlite":
-        db = Database(f"sqlite:///{tmp_path / 'dropscope.db'}")
-        db.ensure_schema()
-        yield db
-        db.close()
+@contextmanager
+def fresh_database(kind: str, folder: Path) -> Iterator[Database]:
+    """A migrated, empty database: a SQLite file in `folder`, or a new PostgreSQL schema
+    (dropped afterwards)."""
+    if kind == "sqlite":
+        db = Database(f"sqlite:///{folder / 'dropscope.db'}")
+        try:
+            db.ensure_schema()
+            yield db
+        finally:
+            db.close()
         return
     if not PG_URL:
         pytest.skip("DROPSCOPE_TEST_POSTGRES_URL is not set")
@@ -40,3 +45,9 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databas
         with admin.begin() as conn:
             conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    with fresh_database(request.param, tmp_path) as db:
+        yield db

@@ -64,4 +64,7 @@ def test_the_migration_files_are_package_data() -> None:
     assert (MIGRATIONS_DIR / "__init__.py").is_file()
     assert (MIGRATIONS_DIR / "env.py").is_file()
     assert (MIGRATIONS_DIR / "script.py.mako").is_file()
-    assert sorted(p.name for p in (MIGRATIONS_DIR / "versions").glob("*.py")) == ["0001_initial.py"]
+    assert sorted(p.name for p in (MIGRATIONS_DIR / "versions").glob("*.py")) == [
+        "0001_initial.py",
+        "0002_meta_and_idempotency.py",
+    ]

@@ -40,6 +40,8 @@ def test_history_round_trips_in_the_order_added(repo: StatusChangeRepository) ->
     assert repo.for_project("scroll") == [first, second, third]
     assert repo.for_project("taiko") == []
     assert repo.latest_by_project() == {"scroll": third}
+    assert repo.latest("scroll") == third
+    assert repo.latest("taiko") is None
 
 
 def test_latest_by_project(repo: StatusChangeRepository) -> None:

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 
 from dropscope import __version__
-from dropscope.cli import board, data, history, investors, project
+from dropscope.cli import board, data, history, investors, project, serve
 from dropscope.cli.context import AppContext
 from dropscope.config import Settings
 
@@ -45,6 +45,7 @@ board.register(app)
 project.register(app)
 history.register(app)
 investors.register(app)
+serve.register(app)
 app.add_typer(data.app, name="data")
 
 

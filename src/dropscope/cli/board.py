@@ -199,6 +199,6 @@ def register(app: typer.Typer) -> None:
             include_excluded=all_projects,
         )
         at = parse_date(as_of, app_ctx.now.date())
-        with app_ctx.db().unit_of_work() as uow:
+        with app_ctx.db().unit_of_work(read_only=True) as uow:
             result = board_service(uow, at, query, app_ctx.params)
         render(app_ctx, result, fmt, query)

@@ -34,7 +34,7 @@ class AppContext:
             db = Database(self.settings.database_url, echo=self.settings.sql_echo)
             db.ensure_schema()
             if seed:
-                with db.unit_of_work() as uow:
+                with db.unit_of_work(read_only=True) as uow:
                     empty = not uow.projects.slugs()
                 if empty:
                     self.err.print("[dim]Empty database: loading the curated data first.[/dim]")

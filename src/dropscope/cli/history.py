@@ -32,7 +32,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Past airdrops: dates, amounts, recipients and value, each figure with its source."""
         app_ctx: AppContext = ctx.obj
-        with app_ctx.db().unit_of_work() as uow:
+        with app_ctx.db().unit_of_work(read_only=True) as uow:
             airdrops, sources = past_airdrops(uow)
         if fmt is Format.JSON:
             print_json(app_ctx.out, {"past_airdrops": airdrops, "sources": sources})

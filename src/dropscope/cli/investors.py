@@ -23,7 +23,7 @@ def register(app: typer.Typer) -> None:
         """Investors and their researched portfolio; with NAME, one investor in detail."""
         app_ctx: AppContext = ctx.obj
         at = parse_date(as_of, app_ctx.now.date())
-        with app_ctx.db().unit_of_work() as uow:
+        with app_ctx.db().unit_of_work(read_only=True) as uow:
             views = investors_service(uow, at, name, app_ctx.params)
         if fmt is Format.JSON:
             print_json(

@@ -213,7 +213,7 @@ def register(app: typer.Typer) -> None:
         if fmt is Format.CSV:
             raise InvalidInput("project supports --format table or json")
         at = parse_date(as_of, app_ctx.now.date())
-        with app_ctx.db().unit_of_work() as uow:
+        with app_ctx.db().unit_of_work(read_only=True) as uow:
             p = profile_service(uow, slug, at, app_ctx.params)
         if fmt is Format.JSON:
             print_json(app_ctx.out, profile_json(p))
@@ -233,7 +233,7 @@ def register(app: typer.Typer) -> None:
         if fmt is Format.CSV:
             raise InvalidInput("compare supports --format table or json")
         at = parse_date(as_of, app_ctx.now.date())
-        with app_ctx.db().unit_of_work() as uow:
+        with app_ctx.db().unit_of_work(read_only=True) as uow:
             found = compare_service(uow, slugs, at, app_ctx.params)
         if fmt is Format.JSON:
             print_json(

@@ -11,6 +11,10 @@ Layout of the data folder::
 Everything is checked before anything is returned, and every problem is reported with its
 file and field, so a bad file can never half-load: `read_dataset` either returns the whole
 Dataset or raises `DataFileError` listing all problems.
+
+The mapping of one project both ways (`project_from_file`, `project_to_document`) and its
+reference checks (`check_project`, also used by the curation services against the database)
+live in `curated_project.py` and are re-exported here.
 """
 
 from __future__ import annotations
@@ -23,35 +27,27 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from dropscope.domain.models import (
-    Citation,
-    Dataset,
-    Evidence,
-    EvidenceKind,
-    Figure,
-    FundingRound,
-    Investor,
-    PastAirdrop,
-    Peer,
-    Programme,
-    Project,
-    Score,
-    ScoreMethod,
-    Source,
-    Token,
-)
+from dropscope.domain.models import Dataset, Figure, Investor, PastAirdrop, Peer, Source
 from dropscope.domain.past import with_derived_figures
-from dropscope.domain.text import closest
 from dropscope.errors import DataFileError, NotFound
+from dropscope.ingest.curated_project import (
+    FieldChecks,
+    References,
+    check_project,
+    citation_from,
+    project_from_file,
+    project_to_document,
+    validation_problems,
+)
 from dropscope.ingest.curated_schema import (
-    CiteIn,
     InvestorsFile,
     PastAirdropFile,
     PeersFile,
-    ProgrammeIn,
     ProjectFile,
     SourcesFile,
 )
+
+__all__ = ["check_project", "project_from_file", "project_to_document", "read_dataset"]
 
 Problem = tuple[str, str, str]
 M = TypeVar("M", bound=BaseModel)
@@ -77,13 +73,6 @@ _UniqueKeyLoader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
     _construct_mapping,
 )
-
-
-def _loc(loc: tuple[int | str, ...]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "(file)"
 
 
 class _Reader:
@@ -118,79 +107,21 @@ class _Reader:
         try:
             return model.model_validate(raw)
         except ValidationError as exc:
-            for err in exc.errors(include_url=False):
-                self.problems.append((name, _loc(err["loc"]), err["msg"]))
+            self.problems.extend((name, field, msg) for field, msg in validation_problems(exc))
             return None
-
-
-def _cite(c: CiteIn) -> Citation:
-    return Citation(c.source, c.as_of, c.quote)
-
-
-def _programme(p: ProgrammeIn | None) -> Programme | None:
-    return None if p is None else Programme(p.name, _cite(p.cite), p.url)
-
-
-def _project(f: ProjectFile) -> Project:
-    return Project(
-        slug=f.slug,
-        name=f.name,
-        summary=f.summary,
-        sector=f.sector,
-        citation=_cite(f.profile_cite),
-        website=f.website,
-        official_domains=tuple(f.official_domains),
-        chains=tuple(f.chains),
-        narratives=tuple(f.narratives),
-        competitors=tuple(f.competitors),
-        aliases=tuple(f.aliases),
-        token=Token(f.token.symbol, f.token.coingecko_id),
-        testnet=_programme(f.testnet),
-        points_program=_programme(f.points_program),
-        funding_rounds=tuple(
-            FundingRound(
-                id=r.id,
-                round=r.round,
-                citation=_cite(r.cite),
-                announced_on=r.announced_on,
-                amount_usd=r.amount_usd,
-                amount_qualifier=r.amount_qualifier,
-                valuation_usd=r.valuation_usd,
-                lead_investors=tuple(r.lead_investors),
-                other_investors=tuple(r.other_investors),
-                note=r.note,
-            )
-            for r in f.funding
-        ),
-        scores=tuple(
-            Score(s.kind, s.value, ScoreMethod.CURATED, s.label, _cite(s.cite)) for s in f.scores
-        ),
-        evidence=tuple(
-            Evidence(
-                id=e.id,
-                kind=e.kind,
-                occurred_on=e.occurred_on,
-                public_on=e.public_on,
-                summary=e.summary,
-                citation=_cite(e.cite),
-                official=e.official,
-                window_end=e.window_end,
-            )
-            for e in f.evidence
-        ),
-    )
 
 
 def _past(f: PastAirdropFile) -> PastAirdrop:
     figures = tuple(
-        Figure(g.metric, g.value, _cite(g.cite), g.qualifier, note=g.note) for g in f.figures
+        Figure(g.metric, g.value, citation_from(g.cite), g.qualifier, note=g.note)
+        for g in f.figures
     )
     return with_derived_figures(
         PastAirdrop(
             slug=f.slug,
             name=f.name,
             token_symbol=f.token_symbol,
-            citation=_cite(f.cite),
+            citation=citation_from(f.cite),
             project_slug=f.project,
             snapshot_on=f.snapshot_on,
             claim_start=f.claim_start,
@@ -229,7 +160,7 @@ def read_dataset(root: Path, *, today: date) -> Dataset:
             Investor(i.slug, i.name, tuple(i.aliases), i.website) for i in investors.investors
         ),
         peers=tuple(Peer(p.slug, p.name, tuple(p.aliases), p.website) for p in peers.peers),
-        projects=tuple(_project(f) for f in projects.values() if f is not None),
+        projects=tuple(project_from_file(f) for f in projects.values() if f is not None),
         past_airdrops=tuple(_past(f) for f in pasts.values() if f is not None),
     )
 
@@ -253,86 +184,39 @@ def _check_references(
     today: date,
 ) -> None:
     root = r.root
-    source_ids = _unique(
-        r, r.name(root / "sources.yaml"), "sources", [s.id for s in sources.sources]
+    refs = References(
+        sources=_unique(
+            r, r.name(root / "sources.yaml"), "sources", [s.id for s in sources.sources]
+        ),
+        investors=_unique(
+            r, r.name(root / "investors.yaml"), "investors", [i.slug for i in investors.investors]
+        ),
+        projects={f.slug for f in projects.values() if f},
+        peers=_unique(r, r.name(root / "peers.yaml"), "peers", [p.slug for p in peers.peers]),
     )
-    investor_slugs = _unique(
-        r, r.name(root / "investors.yaml"), "investors", [i.slug for i in investors.investors]
-    )
-    peer_slugs = _unique(r, r.name(root / "peers.yaml"), "peers", [p.slug for p in peers.peers])
-    project_slugs = {f.slug for f in projects.values() if f}
-    for slug in sorted(peer_slugs & project_slugs):
+    for slug in sorted(refs.peers & refs.projects):
         r.problems.append((r.name(root / "peers.yaml"), "peers", f"{slug!r} is also a project"))
     seen_projects: dict[str, str] = {}
     for path, f in projects.items():
         assert f is not None
         name = r.name(path)
-        check = _Checker(r, name, source_ids, today)
         if path.stem != f.slug:
             r.problems.append((name, "slug", f"{f.slug!r} does not match the file name"))
         if f.slug in seen_projects:
             r.problems.append((name, "slug", f"duplicate slug, also in {seen_projects[f.slug]}"))
         seen_projects[f.slug] = name
-        check.cite("profile_cite", f.profile_cite)
-        for i, c in enumerate(f.competitors):
-            if c == f.slug:
-                check.fail(f"competitors[{i}]", "a project cannot compete with itself")
-            elif c not in project_slugs and c not in peer_slugs:
-                check.unknown(f"competitors[{i}]", c, "project or peer", project_slugs | peer_slugs)
-        for key, prog in (("testnet", f.testnet), ("points_program", f.points_program)):
-            if prog:
-                check.cite(f"{key}.cite", prog.cite)
-        for i, s in enumerate(f.scores):
-            check.cite(f"scores[{i}].cite", s.cite)
-        _unique(r, name, "funding.id", [x.id for x in f.funding])
-        for i, fr in enumerate(f.funding):
-            check.cite(f"funding[{i}].cite", fr.cite)
-            for role in ("lead_investors", "other_investors"):
-                for j, inv in enumerate(getattr(fr, role)):
-                    if inv not in investor_slugs:
-                        check.unknown(f"funding[{i}].{role}[{j}]", inv, "investor", investor_slugs)
-            if fr.announced_on and fr.announced_on > today:
-                check.fail(f"funding[{i}].announced_on", f"{fr.announced_on} is in the future")
-        _unique(r, name, "evidence.id", [x.id for x in f.evidence])
-        for i, e in enumerate(f.evidence):
-            check.cite(f"evidence[{i}].cite", e.cite)
-            if e.public_on > today:
-                check.fail(f"evidence[{i}].public_on", f"{e.public_on} is in the future")
-            if e.window_end is not None and e.kind is not EvidenceKind.CLAIM_OPEN:
-                check.fail(f"evidence[{i}].window_end", "only claim_open evidence has a window")
-            if e.window_end is not None and e.window_end < e.occurred_on:
-                check.fail(f"evidence[{i}].window_end", "ends before the claim opened")
+        r.problems.extend((name, field, msg) for field, msg in check_project(f, refs, today))
     for path, p in pasts.items():
         assert p is not None
         name = r.name(path)
-        check = _Checker(r, name, source_ids, today)
+        check = FieldChecks(refs, today)
         if path.stem != p.slug:
-            r.problems.append((name, "slug", f"{p.slug!r} does not match the file name"))
-        if p.project is not None and p.project not in project_slugs:
-            check.unknown("project", p.project, "project", project_slugs)
+            check.fail("slug", f"{p.slug!r} does not match the file name")
+        if p.project is not None and p.project not in refs.projects:
+            check.unknown("project", p.project, "project", refs.projects)
         check.cite("cite", p.cite)
         if p.claim_start and p.claim_end and p.claim_end < p.claim_start:
             check.fail("claim_end", "ends before claim_start")
         for i, g in enumerate(p.figures):
             check.cite(f"figures[{i}].cite", g.cite)
-
-
-class _Checker:
-    """Reference checks for one file, recording problems on the reader."""
-
-    def __init__(self, r: _Reader, name: str, source_ids: set[str], today: date) -> None:
-        self.r, self.name, self.source_ids, self.today = r, name, source_ids, today
-
-    def fail(self, field: str, msg: str) -> None:
-        self.r.problems.append((self.name, field, msg))
-
-    def unknown(self, field: str, value: str, what: str, known: set[str]) -> None:
-        hint = closest(value, known, n=1)
-        suffix = f" (did you mean {hint[0]!r}?)" if hint else ""
-        self.fail(field, f"unknown {what} {value!r}{suffix}")
-
-    def cite(self, field: str, c: CiteIn) -> None:
-        if c.source not in self.source_ids:
-            self.unknown(f"{field}.source", c.source, "source", self.source_ids)
-        if c.as_of > self.today:
-            self.fail(f"{field}.as_of", f"{c.as_of} is in the future")
+        r.problems.extend((name, field, msg) for field, msg in check.problems)

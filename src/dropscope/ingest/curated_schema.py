@@ -15,8 +15,18 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 from dropscope.domain.models import EvidenceKind, FigureMetric, ScoreKind
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=80)]
-Text = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
-Url = Annotated[str, StringConstraints(pattern=r"^https://[^\s]+$", max_length=500)]
+# Free text: no control characters other than tab and newline (NUL cannot be stored in
+# PostgreSQL text, and none of them belongs in research prose).
+Text = Annotated[
+    str,
+    StringConstraints(
+        min_length=1,
+        max_length=5000,
+        strip_whitespace=True,
+        pattern=r"^[^\x00-\x08\x0b-\x1f\x7f]*$",
+    ),
+]
+Url = Annotated[str, StringConstraints(pattern=r"^https://[^\s\x00-\x1f\x7f]+$", max_length=500)]
 Domain = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]+(\.[a-z0-9-]+)+$")]
 Usd = Annotated[Decimal, Field(ge=0, le=Decimal("1e13"), allow_inf_nan=False)]
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from dropscope.domain.assess import Assessment, AssessParams, assess_all
 from dropscope.domain.status import BOARD_ORDER, AirdropStatus
@@ -78,14 +79,31 @@ def _sort_value(a: Assessment, name: str) -> float | str:
         case "valuation":
             return float(a.valuation_usd) if a.valuation_usd is not None else -1.0
         case _:
-            return a.status.rank
+            return float(a.status.rank)
+
+
+def _descending(value: float | str) -> float | list[int]:
+    """A key that sorts `value` in reverse: numbers negated; text as negated code points
+    followed by a sentinel, so that "ab" comes before "a"."""
+    if isinstance(value, str):
+        return [-ord(ch) for ch in value] + [1]
+    return -value
+
+
+def sort_key(a: Assessment, spec: list[tuple[str, bool]]) -> list[Any]:
+    """The full ascending sort key of `a` for a parsed sort spec, ending in the unique slug,
+    so that it orders a board totally and can be written into a pagination cursor."""
+    key: list[Any] = []
+    for name, desc in spec:
+        value = _sort_value(a, name)
+        key.append(_descending(value) if desc else value)
+    key.append(a.project.slug)
+    return key
 
 
 def sort_assessments(items: Sequence[Assessment], sort: str) -> list[Assessment]:
-    out = sorted(items, key=lambda a: a.project.slug)  # unique tie-breaker, applied first
-    for name, desc in reversed(parse_sort(sort)):
-        out.sort(key=lambda a, n=name: _sort_value(a, n), reverse=desc)  # type: ignore[misc]
-    return out
+    spec = parse_sort(sort)
+    return sorted(items, key=lambda a: sort_key(a, spec))
 
 
 def _matches(a: Assessment, q: BoardQuery) -> bool:

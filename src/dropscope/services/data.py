@@ -2,22 +2,22 @@
 
 Loading reads and validates every file first (nothing is written if any file is bad), then
 saves all of it in one transaction, and finally records each project whose derived status
-differs from the last recorded one, with the time it was noticed.
+differs from the last recorded one, with the time it was noticed (`services/status_log.py`).
+When anything was written, the same transaction bumps the data version once.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from dropscope.domain.classify import classify, status_history
-from dropscope.domain.models import Dataset, Project
+from dropscope.domain.models import Dataset
 from dropscope.domain.status import StatusChange
 from dropscope.ingest.curated import read_dataset
-from dropscope.services.database import Database, UnitOfWork
+from dropscope.services.database import Database
+from dropscope.services.status_log import record_status_changes
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,32 +74,8 @@ def load(db: Database, data_dir: Path, now: datetime, *, prune: bool = False) ->
                 uow.projects.delete(slug)
             pruned, extra = extra, ()
         uow.session.flush()
-        recorded = _record_status_changes(uow.projects.list_all(), uow, now)
-    return LoadReport(counts, recorded, extra, pruned, changed)
-
-
-def _record_status_changes(
-    projects: Sequence[Project], uow: UnitOfWork, now: datetime
-) -> tuple[StatusChange, ...]:
-    """Record, for each project whose status differs from the last recorded one, the change.
-    `effective_on` is when the evidence made it true; `recorded_at` is now."""
-    latest = uow.status_changes.latest_by_project()
-    out = []
-    for pr in projects:
-        history = status_history(pr.slug, pr.evidence, now.date())
-        c = classify(pr.evidence, now.date())
-        before = latest.get(pr.slug)
-        if before is None or before.new != c.status:
-            effective = history[-1].effective_on if history else now.date()
-            change = StatusChange(
-                pr.slug,
-                effective,
-                before.new if before else None,
-                c.status,
-                c.rule,
-                c.evidence_ids,
-                recorded_at=now,
-            )
-            uow.status_changes.add(change)
-            out.append(change)
-    return tuple(out)
+        recorded = record_status_changes(uow, uow.projects.list_all(), now)
+        report = LoadReport(counts, recorded, extra, pruned, changed)
+        if report.anything_changed:
+            uow.meta.bump_data_version()
+    return report

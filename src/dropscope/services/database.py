@@ -19,7 +19,9 @@ from dropscope.storage.engine import (
     migrate,
     schema_is_current,
 )
+from dropscope.storage.repositories.idempotency import IdempotencyRepository
 from dropscope.storage.repositories.investors import InvestorRepository
+from dropscope.storage.repositories.meta import MetaRepository
 from dropscope.storage.repositories.past_airdrops import PastAirdropRepository
 from dropscope.storage.repositories.peers import PeerRepository
 from dropscope.storage.repositories.projects import ProjectRepository
@@ -29,7 +31,11 @@ from dropscope.storage.repositories.status_changes import StatusChangeRepository
 
 @dataclass(frozen=True, slots=True)
 class UnitOfWork:
-    """The repositories of one transaction."""
+    """The repositories of one transaction.
+
+    A use case that writes research data calls `meta.bump_data_version()` once, last, so
+    that caches learn of the change when it commits.
+    """
 
     session: Session
     sources: SourceRepository
@@ -38,6 +44,8 @@ class UnitOfWork:
     projects: ProjectRepository
     past_airdrops: PastAirdropRepository
     status_changes: StatusChangeRepository
+    meta: MetaRepository
+    idempotency: IdempotencyRepository
 
 
 class Database:
@@ -47,6 +55,11 @@ class Database:
         self.url = url
         self.engine = create_engine_for(url, echo=echo)
         self._sessions: sessionmaker[Session] = make_session_factory(self.engine)
+        self._readers: sessionmaker[Session] = make_session_factory(self.engine, read_only=True)
+
+    def schema_is_current(self) -> bool:
+        """True when the database answers and every migration is applied."""
+        return schema_is_current(self.engine)
 
     def ensure_schema(self) -> bool:
         """Apply pending migrations; True when something was applied."""
@@ -56,8 +69,14 @@ class Database:
         return True
 
     @contextmanager
-    def unit_of_work(self) -> Iterator[UnitOfWork]:
-        session = self._sessions()
+    def unit_of_work(self, *, read_only: bool = False) -> Iterator[UnitOfWork]:
+        """One transaction: committed when the block ends, rolled back if it raises.
+
+        `read_only=True` for use cases that only read: on SQLite they do not take the write
+        lock (so readers never wait for each other), on PostgreSQL the transaction is READ
+        ONLY; a write through it raises.
+        """
+        session = (self._readers if read_only else self._sessions)()
         try:
             yield UnitOfWork(
                 session=session,
@@ -67,6 +86,8 @@ class Database:
                 projects=ProjectRepository(session),
                 past_airdrops=PastAirdropRepository(session),
                 status_changes=StatusChangeRepository(session),
+                meta=MetaRepository(session),
+                idempotency=IdempotencyRepository(session),
             )
             session.commit()
         except BaseException:

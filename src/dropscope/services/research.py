@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -9,6 +10,7 @@ from datetime import date
 from dropscope.domain.assess import Assessment, AssessParams, assess_all
 from dropscope.domain.classify import status_history
 from dropscope.domain.models import Investor, PastAirdrop, Project, Source
+from dropscope.domain.potential import narrative_heat
 from dropscope.domain.status import AirdropStatus, StatusChange
 from dropscope.domain.text import closest, normalise_name
 from dropscope.errors import InvalidInput, NotFound
@@ -61,6 +63,12 @@ def _find_project(projects: Sequence[Project], key: str) -> Project:
             return p
     names = [p.slug for p in projects]
     raise NotFound(f"no project {key!r}", closest(key, names))
+
+
+def get_project(uow: UnitOfWork, key: str) -> Project:
+    """A project by slug (one query), else by name or alias; NotFound with suggestions."""
+    found = uow.projects.get(key)
+    return found if found is not None else _find_project(uow.projects.list_all(), key)
 
 
 def profiles(
@@ -147,3 +155,33 @@ def investors(
 def past_airdrops(uow: UnitOfWork) -> tuple[list[PastAirdrop], dict[str, Source]]:
     """Past airdrops, oldest snapshot first, with the sources their figures cite."""
     return uow.past_airdrops.list_all(), {s.id: s for s in uow.sources.list_all()}
+
+
+@dataclass(frozen=True, slots=True)
+class NarrativeView:
+    slug: str
+    heat: float
+    projects: tuple[str, ...]
+    statuses: dict[str, int]
+
+
+def narratives(
+    uow: UnitOfWork, at: date, params: AssessParams | None = None
+) -> list[NarrativeView]:
+    """Every narrative with its projects and their statuses on `at`, most shared first."""
+    assessed = assess_all(uow.projects.list_all(), at, params)
+    heat = narrative_heat({a.project.slug: a.project.narratives for a in assessed})
+    members: dict[str, list[Assessment]] = {}
+    for a in assessed:
+        for n in a.project.narratives:
+            members.setdefault(n, []).append(a)
+    views = [
+        NarrativeView(
+            slug=n,
+            heat=round(heat.get(n, 0.0), 1),
+            projects=tuple(a.project.slug for a in items),
+            statuses=dict(Counter(a.status.value for a in items)),
+        )
+        for n, items in members.items()
+    ]
+    return sorted(views, key=lambda v: (-len(v.projects), v.slug))

@@ -11,6 +11,11 @@ Layout:
   as JSON) and `evidence`; and `project_programmes`, keyed by kind (testnet / points).
 - `past_airdrops` with `past_airdrop_figures`.
 - `status_changes`: the append-only history of airdrop statuses.
+- `meta`: named integer counters; `data_version` goes up by one with every unit of work that
+  writes research data, so caches in any process can tell that something changed by reading
+  one row.
+- `idempotency_keys`: the stored response to each write request sent with an idempotency
+  key, unique per (key, method, path), so a retried request gets the same answer.
 
 Every cited fact has `source_id` (FK to `sources`), `as_of` and `quote` columns. Decimals are
 exact text (`DecimalText`), timestamps UTC (`UTCDateTime`). Enum values are plain strings so
@@ -26,6 +31,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     Double,
@@ -33,6 +39,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -280,6 +287,35 @@ class StatusChangeRow(Base):
     rule: Mapped[str]
     evidence_ids: Mapped[list[str]]
     recorded_at: Mapped[datetime | None]
+
+
+class MetaRow(Base):
+    """A named counter, e.g. `data_version`."""
+
+    __tablename__ = "meta"
+
+    key: Mapped[str] = mapped_column(primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)
+
+
+class IdempotencyKeyRow(Base):
+    """The response given to a write request that carried an idempotency key."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (
+        UniqueConstraint("key", "method", "path"),
+        Index("ix_idempotency_keys_created_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    key: Mapped[str]
+    method: Mapped[str]
+    path: Mapped[str] = mapped_column(Text)
+    request_hash: Mapped[str]
+    status_code: Mapped[int]
+    response_body: Mapped[bytes] = mapped_column(LargeBinary)
+    content_type: Mapped[str]
+    created_at: Mapped[datetime]
 
 
 metadata = Base.metadata

@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import Any, Literal, TypeVar
 
 from sqlalchemy import insert
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -73,6 +74,17 @@ def insert_all(session: Session, table: type[Base], rows: Sequence[dict[str, Any
     """One INSERT (executemany) for `rows`; nothing when there are none."""
     if rows:
         session.execute(insert(table), list(rows))
+
+
+def insert_on_conflict(session: Session, table: type[Base]) -> sqlite.Insert | postgresql.Insert:
+    """An INSERT into `table` for the session's database that takes `on_conflict_do_update`
+    and `on_conflict_do_nothing` (the same `INSERT ... ON CONFLICT` on SQLite and PostgreSQL).
+
+    A conflict handled this way raises no error, so a PostgreSQL transaction stays usable.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
 
 
 @contextmanager

@@ -45,6 +45,17 @@ class StatusChangeRepository:
         rows = self._session.scalars(stmt, execution_options=FRESH)
         return {row.project_slug: _to_domain(row) for row in rows}
 
+    def latest(self, slug: str) -> StatusChange | None:
+        """The last change added for project `slug`, if any."""
+        stmt = (
+            select(StatusChangeRow)
+            .where(StatusChangeRow.project_slug == slug)
+            .order_by(StatusChangeRow.id.desc())
+            .limit(1)
+        )
+        row = self._session.scalars(stmt, execution_options=FRESH).first()
+        return None if row is None else _to_domain(row)
+
     def for_project(self, slug: str) -> list[StatusChange]:
         """The project's changes in the order they were added (oldest first)."""
         stmt = (

@@ -1,0 +1,119 @@
+"""What routes share: the API state, strict query parameters, and cached JSON responses."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, TypeVar
+from urllib.parse import urlencode
+
+from fastapi import Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from dropscope.api.cache import CachedResponse, ResponseCache
+from dropscope.api.json import dumps
+from dropscope.api.middleware import etag_of
+from dropscope.config import Settings
+from dropscope.domain.assess import AssessParams
+from dropscope.errors import InvalidInput
+from dropscope.services.database import Database, UnitOfWork
+
+T = TypeVar("T")
+DATA_CACHE_CONTROL = "no-cache"  # always revalidate: cheap with ETag, never stale after a write
+
+
+@dataclass
+class Api:
+    """Everything a route needs, built once per worker by `create_app`."""
+
+    settings: Settings
+    db: Database
+    clock: Callable[[], datetime]
+    cache: ResponseCache
+
+    @property
+    def params(self) -> AssessParams:
+        return AssessParams(
+            min_tech=self.settings.min_tech, solid_fundamentals=self.settings.solid_fundamentals
+        )
+
+    def today(self) -> date:
+        return self.clock().date()
+
+
+def get_api(request: Request) -> Api:
+    api: Api = request.app.state.dropscope
+    return api
+
+
+_ALLOWED: dict[int, frozenset[str]] = {}
+
+
+def reject_unknown_params(request: Request) -> None:
+    """400 for a query parameter the route does not declare (a typo would otherwise be
+    ignored silently, and the client would get an unfiltered answer)."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return
+    allowed = _ALLOWED.get(id(route))
+    if allowed is None:
+        allowed = frozenset(_query_aliases(dependant))
+        _ALLOWED[id(route)] = allowed
+    unknown = sorted(set(request.query_params.keys()) - allowed)
+    if unknown:
+        expected = ", ".join(sorted(allowed)) or "none"
+        raise InvalidInput(
+            f"unknown query parameter(s): {', '.join(unknown)}; this endpoint takes: {expected}"
+        )
+
+
+def _query_aliases(dependant: Any) -> set[str]:
+    """Names of the query parameters a route and its dependencies declare."""
+    names = {str(p.alias) for p in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_aliases(sub)
+    return names
+
+
+def run_uow(api: Api, work: Callable[[UnitOfWork], T]) -> T:
+    with api.db.unit_of_work(read_only=True) as uow:
+        return work(uow)
+
+
+async def cached_json(
+    request: Request,
+    api: Api,
+    build: Callable[[UnitOfWork], tuple[Any, dict[str, str]]],
+    *,
+    cache_control: str = DATA_CACHE_CONTROL,
+) -> Response:
+    """Answer a GET from the response cache, or build it in a worker thread inside one unit
+    of work, encode it once, and cache it under the current data version. `build` returns
+    the payload (a pydantic model or plain data) and extra headers (e.g. Link)."""
+    query = urlencode(sorted(request.query_params.multi_items()))
+    key = f"{request.url.path}?{query}|{api.today()}"
+    version = await api.cache.version()
+    hit = api.cache.get(key, version)
+    if hit is None:
+
+        def work() -> CachedResponse:
+            payload, headers = run_uow(api, build)
+            body = dumps(payload)
+            return CachedResponse(body, etag_of(body), tuple(headers.items()))
+
+        hit = await run_in_threadpool(work)
+        api.cache.put(key, version, hit)
+    headers = {"etag": hit.etag, "cache-control": cache_control, **dict(hit.headers)}
+    return Response(hit.body, media_type="application/json", headers=headers)
+
+
+def next_link(request: Request, cursor: str | None) -> dict[str, str]:
+    """A `Link: <…>; rel="next"` header for the next page, if there is one."""
+    if cursor is None:
+        return {}
+    items = [(k, v) for k, v in request.query_params.multi_items() if k != "cursor"]
+    items.append(("cursor", cursor))
+    return {"link": f'<{request.url.path}?{urlencode(items)}>; rel="next"'}

@@ -1,0 +1,1 @@
+"""Response and request schemas, one module per resource, each with examples."""

@@ -1,0 +1,80 @@
+"""`dropscope serve`: the REST API (and, later, the dashboard) on uvicorn."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import typer
+import uvicorn
+
+from dropscope.cli.context import AppContext
+from dropscope.cli.errors import handle_errors
+from dropscope.errors import InvalidInput
+
+
+def log_config(level: str) -> dict[str, Any]:
+    """Plain lines for the server's own messages; one JSON line per request on stderr."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {
+            "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+            "json": {"format": "%(message)s"},
+        },
+        "handlers": {
+            "plain": {"class": "logging.StreamHandler", "formatter": "plain"},
+            "access": {"class": "logging.StreamHandler", "formatter": "json"},
+        },
+        "loggers": {
+            "uvicorn": {"handlers": ["plain"], "level": level.upper(), "propagate": False},
+            "uvicorn.error": {"level": level.upper()},
+            "dropscope": {"handlers": ["plain"], "level": level.upper(), "propagate": False},
+            "dropscope.access": {
+                "handlers": ["access"],
+                "level": level.upper(),
+                "propagate": False,
+            },
+        },
+    }
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("serve")
+    @handle_errors
+    def serve(
+        ctx: typer.Context,
+        host: str = typer.Option("127.0.0.1", help="Address to bind (0.0.0.0 for all)."),
+        port: int = typer.Option(8000, min=1, max=65535, help="TCP port."),
+        workers: int = typer.Option(1, min=1, help="Worker processes."),
+        log_level: str = typer.Option("info", help="debug, info, warning or error."),
+    ) -> None:
+        """Serve the REST API: /v1/..., docs at /docs, OpenAPI at /v1/openapi.json."""
+        app_ctx: AppContext = ctx.obj
+        if log_level not in ("debug", "info", "warning", "error"):
+            raise InvalidInput("--log-level takes debug, info, warning or error")
+        cpus = os.cpu_count() or 1
+        if workers > 4 * cpus:
+            raise InvalidInput(f"--workers {workers} is more than 4 per CPU ({cpus} CPUs)")
+        app_ctx.db()  # migrate, and seed an empty database with the curated data
+        app_ctx.close()
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
+        base = f"http://{shown}:{port}"
+        app_ctx.err.print(
+            f"dropscope API on [bold]{base}[/bold] — docs {base}/docs · "
+            f"board {base}/v1/airdrops · OpenAPI {base}/v1/openapi.json",
+            highlight=False,
+            soft_wrap=True,
+        )
+        uvicorn.run(
+            "dropscope.api.app:create_app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            loop="uvloop",
+            http="httptools",
+            access_log=False,
+            log_config=log_config(log_level),
+            server_header=False,
+        )

@@ -1,0 +1,171 @@
+"""Curation writes over HTTP: auth, validation, idempotency, re-classification, caching."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from dropscope.services.database import Database
+from tests.api.conftest import client_for
+
+pytestmark = pytest.mark.anyio
+
+TOKEN = "curator-secret-token"
+AUTH = {"authorization": f"Bearer {TOKEN}"}
+CITE = {"source": "tm-upcoming-airdrops", "as_of": "2023-12-15"}
+PROBLEM = "application/problem+json"
+
+
+def new_project(slug: str = "newchain") -> dict:
+    return {
+        "slug": slug,
+        "name": "New Chain",
+        "summary": "A test project.",
+        "sector": "layer-1",
+        "narratives": ["layer-1"],
+        "competitors": ["peaq"],
+        "profile_cite": CITE,
+        "scores": [{"kind": "tech", "value": 85, "label": "tech score", "cite": CITE}],
+        "evidence": [
+            {
+                "id": "rumour",
+                "kind": "rumour",
+                "occurred_on": "2024-01-01",
+                "public_on": "2024-01-01",
+                "summary": "Speculated.",
+                "cite": CITE,
+            }
+        ],
+    }
+
+
+async def test_writes_are_off_without_a_token(loaded: Database) -> None:
+    async with client_for(loaded) as c:
+        r = await c.post("/v1/projects", json=new_project(), headers=AUTH)
+    assert r.status_code == 403
+    assert r.headers["content-type"] == PROBLEM
+
+
+async def test_writes_need_the_right_token(loaded: Database) -> None:
+    async with client_for(loaded, curator_token=TOKEN) as c:
+        missing = await c.post("/v1/projects", json=new_project())
+        wrong = await c.post(
+            "/v1/projects", json=new_project(), headers={"authorization": "Bearer nope"}
+        )
+    assert missing.status_code == wrong.status_code == 401
+    assert TOKEN not in wrong.text
+
+
+async def test_create_patch_and_add_evidence(loaded: Database) -> None:
+    async with client_for(loaded, curator_token=TOKEN) as c:
+        board_before = (await c.get("/v1/airdrops", params={"limit": 100})).json()
+        r = await c.post("/v1/projects", json=new_project(), headers=AUTH)
+        assert r.status_code == 201, r.text
+        assert r.headers["location"] == "/v1/projects/newchain"
+        assert r.headers["cache-control"] == "no-store"
+        assert r.json()["status"]["status"] == "possible"
+        board_after = (await c.get("/v1/airdrops", params={"limit": 100})).json()
+        assert len(board_after["data"]) == len(board_before["data"]) + 1  # cache invalidated
+
+        p = await c.patch(
+            "/v1/projects/newchain",
+            content=b'{"summary": "Changed.", "narratives": ["layer-1", "depin"]}',
+            headers={**AUTH, "content-type": "application/merge-patch+json"},
+        )
+        assert p.status_code == 200, p.text
+        assert p.json()["summary"] == "Changed."
+        assert (await c.get("/v1/projects/newchain")).json()["narratives"] == ["layer-1", "depin"]
+
+        ev = {
+            "id": "points",
+            "kind": "points_program",
+            "occurred_on": "2026-11-01",
+            "public_on": "2026-11-01",
+            "summary": "A points programme started.",
+            "cite": CITE,
+        }
+        e = await c.post("/v1/projects/newchain/evidence", json=ev, headers=AUTH)
+        assert e.status_code == 201, e.text
+        body = e.json()
+        assert body["status"]["status"] == "likely"
+        assert body["status_change"]["old"] == "possible"
+        assert body["status_change"]["new"] == "likely"
+        hist = (await c.get("/v1/projects/newchain/status-history")).json()
+        assert [h["new"] for h in hist["recorded"]] == ["possible", "likely"]
+        dup = await c.post("/v1/projects/newchain/evidence", json=ev, headers=AUTH)
+        assert dup.status_code == 409
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "field"),
+    [
+        ({"surprise": 1}, 400, "surprise"),
+        ({"scores": [{"kind": "tech", "value": 150, "label": "x", "cite": CITE}]}, 400, "value"),
+        ({"competitors": ["scrol"]}, 400, "competitors"),
+        ({"profile_cite": {"source": "nowhere", "as_of": "2024-01-01"}}, 400, "source"),
+        ({"slug": "starknet"}, 409, None),
+    ],
+)
+async def test_bad_projects_are_refused_with_the_field(
+    loaded: Database, change: dict, status: int, field: str | None
+) -> None:
+    async with client_for(loaded, curator_token=TOKEN) as c:
+        r = await c.post("/v1/projects", json={**new_project(), **change}, headers=AUTH)
+        assert r.status_code == status, r.text
+        assert r.headers["content-type"] == PROBLEM
+        if field:
+            assert field in str(r.json().get("errors")) + r.json()["detail"]
+        assert (await c.get("/v1/projects/newchain")).status_code == 404
+
+
+async def test_patch_errors(loaded: Database) -> None:
+    async with client_for(loaded, curator_token=TOKEN) as c:
+        slug = await c.patch("/v1/projects/scroll", json={"slug": "other"}, headers=AUTH)
+        assert slug.status_code == 400
+        typ = await c.patch("/v1/projects/scroll", json={"chains": "ethereum"}, headers=AUTH)
+        assert typ.status_code == 400
+        assert "chains" in str(typ.json())
+        gone = await c.patch("/v1/projects/nope", json={"summary": "x"}, headers=AUTH)
+        assert gone.status_code == 404
+
+
+async def test_idempotency_key_replays_and_guards(loaded: Database) -> None:
+    async with client_for(loaded, curator_token=TOKEN) as c:
+        h = {**AUTH, "idempotency-key": "k-1"}
+        first = await c.post("/v1/projects", json=new_project(), headers=h)
+        again = await c.post("/v1/projects", json=new_project(), headers=h)
+        assert first.status_code == again.status_code == 201
+        assert again.content == first.content
+        assert again.headers["idempotent-replayed"] == "true"
+        other = await c.post("/v1/projects", json=new_project("otherchain"), headers=h)
+        assert other.status_code == 422
+        assert other.headers["content-type"] == PROBLEM
+        assert (await c.get("/v1/projects/otherchain")).status_code == 404
+        bad = await c.post(
+            "/v1/projects", json=new_project("x"), headers={**AUTH, "idempotency-key": "a b"}
+        )
+        assert bad.status_code == 400
+
+
+async def test_concurrent_retries_write_once(loaded: Database) -> None:
+    async with client_for(loaded, curator_token=TOKEN) as c:
+        h = {**AUTH, "idempotency-key": "same"}
+        results = await asyncio.gather(
+            *(c.post("/v1/projects", json=new_project(), headers=h) for _ in range(4))
+        )
+    codes = sorted(r.status_code for r in results)
+    assert codes[0] == 201
+    assert set(codes) <= {201, 409}
+    with loaded.unit_of_work() as uow:
+        assert uow.projects.slugs().count("newchain") == 1
+
+
+async def test_nul_characters_are_refused_not_a_500(loaded: Database) -> None:
+    async with client_for(loaded, curator_token=TOKEN) as c:
+        r = await c.post(
+            "/v1/projects", json={**new_project(), "summary": "bad\u0000text"}, headers=AUTH
+        )
+        assert r.status_code == 400, r.text
+        q = await c.get("/v1/airdrops", params={"q": "a\u0000b"})
+        assert q.status_code in (200, 400)

@@ -5,6 +5,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # Tests also run on this PostgreSQL server; set DROPSCOPE_TEST_POSTGRES_URL= (empty) to skip it.
 export DROPSCOPE_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+# ... and this Redis server (rate-limit counters; keys under a per-test prefix, deleted after);
+# set DROPSCOPE_TEST_REDIS_URL= (empty) to skip it.
+export DROPSCOPE_TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 PORT ?= 8000
 
 .PHONY: run test check lint format typecheck layers unit bench bench-deps clean

@@ -6,14 +6,21 @@ Never a module-level singleton: an entry point calls `Settings()` and passes it 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from platformdirs import user_data_dir
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from dropscope.domain.access import DEFAULT_PLANS, Plan
 
 
 def _default_database_url() -> str:
     return f"sqlite:///{Path(user_data_dir('dropscope')) / 'dropscope.db'}"
+
+
+def _default_pepper_file() -> Path:
+    return Path(user_data_dir("dropscope")) / "key-pepper.json"
 
 
 def _default_data_dir() -> Path:
@@ -47,7 +54,108 @@ class Settings(BaseSettings):
         le=60,
         description="How often each API worker checks whether the data changed",
     )
-    curator_token: SecretStr | None = Field(
+    key_pepper: SecretStr | None = Field(
         default=None,
-        description="Bearer token that allows the API's curation writes; unset: writes are off",
+        description="Server secret the API keys are hashed with (HMAC-SHA256). Unset: one is "
+        "generated on first use and kept in `key_pepper_file` (mode 0600). Set it (the same "
+        "value on every host) when several machines share one database",
+    )
+    key_pepper_version: int = Field(
+        default=1, ge=1, description="Version of `key_pepper`, stored with each key's hash"
+    )
+    key_old_peppers: dict[int, SecretStr] = Field(
+        default_factory=dict,
+        description='Earlier peppers by version, JSON ({"1": "..."}): keys hashed with them '
+        "keep working until rolled",
+    )
+    key_pepper_file: Path = Field(
+        default_factory=_default_pepper_file,
+        description="Where a generated pepper is kept when DROPSCOPE_KEY_PEPPER is unset",
+    )
+    plans: tuple[Plan, ...] = Field(
+        default=DEFAULT_PLANS,
+        min_length=1,
+        description='Plans as JSON: [{"name": "free", "per_minute": 60, "per_month": 10000}, '
+        "...]; the first is the fallback for a key whose plan is no longer listed",
+    )
+    signup: Literal["closed", "open"] = Field(
+        default="closed",
+        description="open: POST /v1/accounts creates an account with a free-plan read key",
+    )
+    signup_per_ip_per_hour: int = Field(
+        default=3, ge=1, description="Sign-ups allowed per client network (/24, /56) per hour"
+    )
+    signup_per_hour: int = Field(
+        default=100, ge=1, description="Sign-ups allowed per hour in total (mass sign-up cap)"
+    )
+    max_keys_per_account: int = Field(
+        default=20, ge=1, description="Usable keys a non-operator account may hold"
+    )
+    usage_flush_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=3600,
+        description="How often each API worker writes its batched key usage and auth events",
+    )
+
+    @field_validator("plans")
+    @classmethod
+    def _plans_are_sane(cls, plans: tuple[Plan, ...]) -> tuple[Plan, ...]:
+        names = [p.name for p in plans]
+        if len(set(names)) != len(names):
+            raise ValueError(f"plan names must be unique: {names}")
+        for p in plans:
+            if not p.name or p.per_minute < 1 or p.per_month < 1:
+                raise ValueError(f"plan {p.name!r} needs a name and positive limits")
+        return plans
+
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis URL (redis://host:6379/0) for rate-limit counters shared by every "
+        "worker; unset: counters live in the one worker process (`serve --workers 1` only)",
+    )
+    redis_prefix: str = Field(
+        default="dropscope",
+        min_length=1,
+        description="Prefix of every Redis key dropscope writes (<prefix>:rl:..., "
+        "<prefix>:keys_version)",
+    )
+
+    # --- Ingestion from public sources (`dropscope ingest`, docs/data-sources.md) ---------
+    defillama_url: str = Field(
+        default="https://api.llama.fi", description="DefiLlama API base (protocols, raises)"
+    )
+    defillama_airdrops_url: str = Field(
+        default="https://airdrops.llama.fi", description="DefiLlama airdrop config base"
+    )
+    coingecko_url: str = Field(
+        default="https://api.coingecko.com/api/v3", description="CoinGecko API base"
+    )
+    coingecko_api_key: SecretStr | None = Field(
+        default=None, description="CoinGecko demo key (sent as x-cg-demo-api-key)"
+    )
+    github_url: str = Field(default="https://api.github.com", description="GitHub API base")
+    github_token: SecretStr | None = Field(
+        default=None, description="GitHub token (60 requests an hour without, 5,000 with)"
+    )
+    ingest_timeout: float = Field(
+        default=20.0, gt=0, le=600, description="Seconds to wait for one source response"
+    )
+    ingest_max_retries: int = Field(
+        default=3, ge=0, le=10, description="Retries on 5xx, 429 and connection errors"
+    )
+    ingest_retry_after_cap: float = Field(
+        default=120.0,
+        ge=0,
+        description="Longest Retry-After honoured, in seconds; longer ends that source's run",
+    )
+    ingest_budgets: dict[str, int] = Field(
+        default_factory=lambda: {
+            "defillama-protocols": 5,
+            "defillama-raises": 60,
+            "defillama-airdrops": 5,
+            "coingecko": 30,
+            "github": 55,
+        },
+        description='Requests each source may make per run, JSON ({"github": 55, ...})',
     )

@@ -1,9 +1,12 @@
 """API tests: the app on a fresh, loaded database (SQLite and PostgreSQL), driven through
-httpx's ASGITransport, with "today" fixed."""
+httpx's ASGITransport (with the app's lifespan run around it), with "today" fixed.
+
+Clients carry an API key of the operator account (`Authorization: Bearer`), by default with
+the read and write scopes; `make_key` creates others."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,12 +16,36 @@ import pytest
 
 from dropscope.api.app import create_app
 from dropscope.config import Settings
+from dropscope.domain.access import Scope
 from dropscope.services import data as data_service
 from dropscope.services.database import Database
+from dropscope.services.keys import Actor, CreatedKey, KeySpec, keys_service
 from tests.services.conftest import database, fresh_database  # noqa: F401 (fixture)
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+PEPPER = "test-pepper-0123456789abcdef"
+READ_WRITE = ("read", "write")
+
+
+def settings_for(db: Database, **settings: object) -> Settings:
+    return Settings(database_url=db.url, data_dir=DATA, key_pepper=PEPPER, **settings)  # type: ignore[arg-type]
+
+
+def make_key(
+    db: Database,
+    scopes: tuple[str, ...] = READ_WRITE,
+    *,
+    actor: Actor | None = None,
+    now: datetime = NOW,
+    **spec: object,
+) -> CreatedKey:
+    """A key on the top plan, of the operator's account unless `actor` or `account_id` say
+    otherwise."""
+    service = keys_service(settings_for(db), db)
+    values: dict[str, object] = {"name": "test", "plan": "platinum", **spec}
+    chosen = frozenset(Scope(s) for s in scopes)
+    return service.create(actor or Actor.local(), KeySpec(scopes=chosen, **values), now)  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -44,14 +71,23 @@ def loaded(database: Database) -> Database:  # noqa: F811
 
 
 @asynccontextmanager
-async def client_for(db: Database, **settings: object) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(
-        Settings(database_url=db.url, data_dir=DATA, **settings),  # type: ignore[arg-type]
-        database=db,
-        clock=lambda: NOW,
-    )
+async def client_for(
+    db: Database,
+    *,
+    scopes: tuple[str, ...] | None = READ_WRITE,
+    clock: Callable[[], datetime] = lambda: NOW,
+    **settings: object,
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of an app on `db`; with `scopes`, carrying a new key that has them."""
+    app = create_app(settings_for(db, **settings), database=db, clock=clock)
+    headers = {}
+    if scopes is not None:
+        headers["authorization"] = f"Bearer {make_key(db, scopes).secret}"
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://test", headers=headers) as c,
+    ):
         yield c
 
 

@@ -11,8 +11,6 @@ from tests.api.conftest import client_for
 
 pytestmark = pytest.mark.anyio
 
-TOKEN = "curator-secret-token"
-AUTH = {"authorization": f"Bearer {TOKEN}"}
 CITE = {"source": "tm-upcoming-airdrops", "as_of": "2023-12-15"}
 PROBLEM = "application/problem+json"
 
@@ -40,27 +38,30 @@ def new_project(slug: str = "newchain") -> dict:
     }
 
 
-async def test_writes_are_off_without_a_token(loaded: Database) -> None:
-    async with client_for(loaded) as c:
-        r = await c.post("/v1/projects", json=new_project(), headers=AUTH)
+async def test_writes_need_the_write_scope(loaded: Database) -> None:
+    async with client_for(loaded, scopes=("read",)) as c:
+        r = await c.post("/v1/projects", json=new_project())
+        assert (await c.get("/v1/projects/scroll")).status_code == 200
     assert r.status_code == 403
     assert r.headers["content-type"] == PROBLEM
+    assert "'write' scope" in r.json()["detail"]
 
 
-async def test_writes_need_the_right_token(loaded: Database) -> None:
-    async with client_for(loaded, curator_token=TOKEN) as c:
+async def test_writes_need_a_key(loaded: Database) -> None:
+    async with client_for(loaded, scopes=None) as c:
         missing = await c.post("/v1/projects", json=new_project())
         wrong = await c.post(
             "/v1/projects", json=new_project(), headers={"authorization": "Bearer nope"}
         )
     assert missing.status_code == wrong.status_code == 401
-    assert TOKEN not in wrong.text
+    assert missing.headers["www-authenticate"].startswith("Bearer")
+    assert "nope" not in wrong.text
 
 
 async def test_create_patch_and_add_evidence(loaded: Database) -> None:
-    async with client_for(loaded, curator_token=TOKEN) as c:
+    async with client_for(loaded) as c:
         board_before = (await c.get("/v1/airdrops", params={"limit": 100})).json()
-        r = await c.post("/v1/projects", json=new_project(), headers=AUTH)
+        r = await c.post("/v1/projects", json=new_project())
         assert r.status_code == 201, r.text
         assert r.headers["location"] == "/v1/projects/newchain"
         assert r.headers["cache-control"] == "no-store"
@@ -71,7 +72,7 @@ async def test_create_patch_and_add_evidence(loaded: Database) -> None:
         p = await c.patch(
             "/v1/projects/newchain",
             content=b'{"summary": "Changed.", "narratives": ["layer-1", "depin"]}',
-            headers={**AUTH, "content-type": "application/merge-patch+json"},
+            headers={"content-type": "application/merge-patch+json"},
         )
         assert p.status_code == 200, p.text
         assert p.json()["summary"] == "Changed."
@@ -85,7 +86,7 @@ async def test_create_patch_and_add_evidence(loaded: Database) -> None:
             "summary": "A points programme started.",
             "cite": CITE,
         }
-        e = await c.post("/v1/projects/newchain/evidence", json=ev, headers=AUTH)
+        e = await c.post("/v1/projects/newchain/evidence", json=ev)
         assert e.status_code == 201, e.text
         body = e.json()
         assert body["status"]["status"] == "likely"
@@ -93,7 +94,7 @@ async def test_create_patch_and_add_evidence(loaded: Database) -> None:
         assert body["status_change"]["new"] == "likely"
         hist = (await c.get("/v1/projects/newchain/status-history")).json()
         assert [h["new"] for h in hist["recorded"]] == ["possible", "likely"]
-        dup = await c.post("/v1/projects/newchain/evidence", json=ev, headers=AUTH)
+        dup = await c.post("/v1/projects/newchain/evidence", json=ev)
         assert dup.status_code == 409
 
 
@@ -110,8 +111,8 @@ async def test_create_patch_and_add_evidence(loaded: Database) -> None:
 async def test_bad_projects_are_refused_with_the_field(
     loaded: Database, change: dict, status: int, field: str | None
 ) -> None:
-    async with client_for(loaded, curator_token=TOKEN) as c:
-        r = await c.post("/v1/projects", json={**new_project(), **change}, headers=AUTH)
+    async with client_for(loaded) as c:
+        r = await c.post("/v1/projects", json={**new_project(), **change})
         assert r.status_code == status, r.text
         assert r.headers["content-type"] == PROBLEM
         if field:
@@ -120,19 +121,19 @@ async def test_bad_projects_are_refused_with_the_field(
 
 
 async def test_patch_errors(loaded: Database) -> None:
-    async with client_for(loaded, curator_token=TOKEN) as c:
-        slug = await c.patch("/v1/projects/scroll", json={"slug": "other"}, headers=AUTH)
+    async with client_for(loaded) as c:
+        slug = await c.patch("/v1/projects/scroll", json={"slug": "other"})
         assert slug.status_code == 400
-        typ = await c.patch("/v1/projects/scroll", json={"chains": "ethereum"}, headers=AUTH)
+        typ = await c.patch("/v1/projects/scroll", json={"chains": "ethereum"})
         assert typ.status_code == 400
         assert "chains" in str(typ.json())
-        gone = await c.patch("/v1/projects/nope", json={"summary": "x"}, headers=AUTH)
+        gone = await c.patch("/v1/projects/nope", json={"summary": "x"})
         assert gone.status_code == 404
 
 
 async def test_idempotency_key_replays_and_guards(loaded: Database) -> None:
-    async with client_for(loaded, curator_token=TOKEN) as c:
-        h = {**AUTH, "idempotency-key": "k-1"}
+    async with client_for(loaded) as c:
+        h = {"idempotency-key": "k-1"}
         first = await c.post("/v1/projects", json=new_project(), headers=h)
         again = await c.post("/v1/projects", json=new_project(), headers=h)
         assert first.status_code == again.status_code == 201
@@ -143,14 +144,14 @@ async def test_idempotency_key_replays_and_guards(loaded: Database) -> None:
         assert other.headers["content-type"] == PROBLEM
         assert (await c.get("/v1/projects/otherchain")).status_code == 404
         bad = await c.post(
-            "/v1/projects", json=new_project("x"), headers={**AUTH, "idempotency-key": "a b"}
+            "/v1/projects", json=new_project("x"), headers={"idempotency-key": "a b"}
         )
         assert bad.status_code == 400
 
 
 async def test_concurrent_retries_write_once(loaded: Database) -> None:
-    async with client_for(loaded, curator_token=TOKEN) as c:
-        h = {**AUTH, "idempotency-key": "same"}
+    async with client_for(loaded) as c:
+        h = {"idempotency-key": "same"}
         results = await asyncio.gather(
             *(c.post("/v1/projects", json=new_project(), headers=h) for _ in range(4))
         )
@@ -162,9 +163,10 @@ async def test_concurrent_retries_write_once(loaded: Database) -> None:
 
 
 async def test_nul_characters_are_refused_not_a_500(loaded: Database) -> None:
-    async with client_for(loaded, curator_token=TOKEN) as c:
+    async with client_for(loaded) as c:
         r = await c.post(
-            "/v1/projects", json={**new_project(), "summary": "bad\u0000text"}, headers=AUTH
+            "/v1/projects",
+            json={**new_project(), "summary": "bad\u0000text"},
         )
         assert r.status_code == 400, r.text
         q = await c.get("/v1/airdrops", params={"q": "a\u0000b"})

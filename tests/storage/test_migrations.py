@@ -67,4 +67,6 @@ def test_the_migration_files_are_package_data() -> None:
     assert sorted(p.name for p in (MIGRATIONS_DIR / "versions").glob("*.py")) == [
         "0001_initial.py",
         "0002_meta_and_idempotency.py",
+        "0003_api_keys.py",
+        "0004_ingestion.py",
     ]

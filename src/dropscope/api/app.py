@@ -6,20 +6,29 @@ settings from the environment.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 from fastapi import Depends, FastAPI
 
 from dropscope import __version__
 from dropscope.api import errors
+from dropscope.api.auth import Authenticate, KeysVersionGate, requires
 from dropscope.api.cache import ResponseCache
 from dropscope.api.deps import Api, reject_unknown_params
 from dropscope.api.middleware import ConditionalGet, RequestContext
-from dropscope.api.routes import airdrops, curation, health, investors, projects
+from dropscope.api.ratelimit import RateLimit
+from dropscope.api.routes import accounts, airdrops, curation, health, investors, keys, projects
 from dropscope.config import Settings
+from dropscope.domain.access import Scope
 from dropscope.services.database import Database
+from dropscope.services.key_auth import verifier_for
+from dropscope.services.keys import keys_service
+from dropscope.services.ratelimit import Limiter, build_limiter
 
 DESCRIPTION = """
 Open crypto airdrop research: projects, funding, investors and past airdrops, every fact
@@ -30,6 +39,11 @@ Conventions: errors are RFC 9457 `application/problem+json`; lists use cursor pa
 (`limit` ≤ 100, `cursor` from `next_cursor`, also in `Link: rel="next"`); every GET has an
 `ETag` (send `If-None-Match` for a 304); unknown query parameters are rejected with 400;
 every response carries `X-Request-ID`. Not financial advice.
+
+Authentication: every `/v1` endpoint but sign-up needs an API key (`dsk_…`), sent as
+`Authorization: Bearer <key>` or `X-API-Key: <key>`; scopes `read` (every GET on research
+data), `write` (curation), `admin` (keys, audit). 401 without a usable key, 403 without the
+scope.
 """
 
 
@@ -42,9 +56,15 @@ def create_app(
     *,
     database: Database | None = None,
     clock: Callable[[], datetime] = _now,
+    limiter: Limiter | None = None,
+    limiter_clock: Callable[[], datetime] = _now,
 ) -> FastAPI:
-    """Build the app. Pass `database` to share one (tests); `clock` to fix "today"."""
+    """Build the app. Pass `database` to share one (tests); `clock` to fix "today";
+    `limiter` and `limiter_clock` to count rate limits elsewhere or at injected times."""
     db = database or Database(settings.database_url, echo=settings.sql_echo)
+    counters = limiter or build_limiter(settings.redis_url, prefix=settings.redis_prefix)
+    key_service = keys_service(settings, db)
+    verifier = verifier_for(settings, db, key_service.peppers)
 
     def read_version() -> int:
         with db.unit_of_work(read_only=True) as uow:
@@ -52,7 +72,15 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        flusher = asyncio.create_task(_flush_usage(verifier.usage.flush, settings))
         yield
+        flusher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await flusher
+        await verifier.usage.flush()  # this worker's last batch of key usage
+        verifier.close()
+        if limiter is None:
+            await counters.aclose()
         if database is None:
             db.close()
 
@@ -66,18 +94,48 @@ def create_app(
         lifespan=lifespan,
         dependencies=[Depends(reject_unknown_params)],
     )
+    app.state.limiter = counters  # rate-limit counters: `await limiter.peek(...)` for usage
     app.state.dropscope = Api(
         settings=settings,
         db=db,
         clock=clock,
         cache=ResponseCache(read_version, recheck_seconds=settings.api_cache_recheck_seconds),
+        keys=key_service,
+        verifier=verifier,
     )
     errors.install(app)
-    for module in (health, airdrops, projects, curation, investors):
-        app.include_router(module.router)
+    app.include_router(health.router)
+    for module in (airdrops, projects, investors):  # research data: the `read` scope
+        app.include_router(
+            module.router,
+            dependencies=[Depends(requires(Scope.READ))],
+            responses=keys.AUTH_RESPONSES,
+        )
+    app.include_router(curation.router, responses=keys.AUTH_RESPONSES)  # `write`, per route
+    app.include_router(keys.router)
+    app.include_router(accounts.router)
+    if settings.signup == "open":
+        app.include_router(accounts.signup_router)
+    # Middleware, innermost first (each add wraps the ones before it):
+    # RequestContext > auth > RateLimit > ConditionalGet > routes.
     app.add_middleware(ConditionalGet)
+    # KeysVersionGate must sit directly inside RateLimit: in Redis mode a revoked key is only
+    # refused there, so nothing that answers (e.g. a cached-read fast path) may come between.
+    if verifier.remote:  # keys version from the rate limiter's Redis call (api/auth.py)
+        app.add_middleware(KeysVersionGate, verifier=verifier, clock=clock)
+    # -- rate limits and quotas (api/ratelimit.py): counts the caller that auth put in the scope
+    app.add_middleware(RateLimit, limiter=counters, clock=limiter_clock)
+    # -- API keys (api/auth.py): puts the Caller in scope["state"]["caller"], or 401 / 403
+    app.add_middleware(Authenticate, verifier=verifier, clock=clock)
     app.add_middleware(RequestContext)
     return app
+
+
+async def _flush_usage(flush: Callable[[], Any], settings: Settings) -> None:
+    """Write batched key usage every `usage_flush_seconds` until cancelled."""
+    while True:
+        await asyncio.sleep(settings.usage_flush_seconds)
+        await flush()
 
 
 def create_app_from_env() -> FastAPI:

@@ -19,6 +19,8 @@ from dropscope.config import Settings
 from dropscope.domain.assess import AssessParams
 from dropscope.errors import InvalidInput
 from dropscope.services.database import Database, UnitOfWork
+from dropscope.services.key_auth import KeyVerifier
+from dropscope.services.keys import KeysService
 
 T = TypeVar("T")
 DATA_CACHE_CONTROL = "no-cache"  # always revalidate: cheap with ETag, never stale after a write
@@ -32,6 +34,8 @@ class Api:
     db: Database
     clock: Callable[[], datetime]
     cache: ResponseCache
+    keys: KeysService
+    verifier: KeyVerifier
 
     @property
     def params(self) -> AssessParams:
@@ -92,7 +96,10 @@ async def cached_json(
 ) -> Response:
     """Answer a GET from the response cache, or build it in a worker thread inside one unit
     of work, encode it once, and cache it under the current data version. `build` returns
-    the payload (a pydantic model or plain data) and extra headers (e.g. Link)."""
+    the payload (a pydantic model or plain data) and extra headers (e.g. Link).
+
+    Only for research data, which every tenant shares: the cache key holds no caller.
+    Per-account answers (keys, usage, audit) must never come through here."""
     query = urlencode(sorted(request.query_params.multi_items()))
     key = f"{request.url.path}?{query}|{api.today()}"
     version = await api.cache.version()

@@ -2,7 +2,7 @@
 
     DropscopeError subclass   status
     InvalidInput              400   (DataFileError too)
-    Unauthorized              401
+    Unauthorized              401   (WWW-Authenticate: Bearer)
     Forbidden                 403
     NotFound                  404   (with `suggestions`)
     IdempotencyMismatch       422
@@ -25,6 +25,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.types import Scope
 
 from dropscope.api.json import dumps
 from dropscope.errors import (
@@ -115,12 +116,20 @@ async def _dropscope_error(request: Request, exc: Exception) -> Response:
         extra["errors"] = [{"loc": loc.split("."), "msg": msg} for loc, msg in exc.fields]
     if isinstance(exc, NotFound) and exc.suggestions:
         extra["suggestions"] = list(exc.suggestions)
+    if isinstance(exc, Unauthorized):
+        headers["WWW-Authenticate"] = 'Bearer realm="dropscope"'
     if isinstance(exc, RateLimited):
         headers["Retry-After"] = str(exc.retry_after)
         extra["violated_policies"] = [exc.policy]
     if status >= 500:
         log.error("dropscope error %s: %s", kind, exc.message)
     return problem(status, exc.message, request=request, kind=kind, headers=headers, **extra)
+
+
+async def error_response(scope: Scope, error: DropscopeError) -> Response:
+    """The problem+json response for `error`, for pure-ASGI middleware (auth, rate limits),
+    which runs outside the app's exception handlers: the same mapping as those handlers."""
+    return await _dropscope_error(Request(scope), error)
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:

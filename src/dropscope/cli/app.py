@@ -9,7 +9,8 @@ import typer
 from rich.console import Console
 
 from dropscope import __version__
-from dropscope.cli import board, data, history, investors, project, serve
+from dropscope.cli import board, data, history, investors, keys, project, serve
+from dropscope.cli import ingest as ingest_cli
 from dropscope.cli.context import AppContext
 from dropscope.config import Settings
 
@@ -46,7 +47,9 @@ project.register(app)
 history.register(app)
 investors.register(app)
 serve.register(app)
+ingest_cli.register(app)  # dropscope ingest (issue 6)
 app.add_typer(data.app, name="data")
+app.add_typer(keys.app, name="keys")
 
 
 def main() -> None:

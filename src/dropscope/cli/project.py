@@ -16,8 +16,10 @@ from dropscope.cli.board import entry_json
 from dropscope.cli.context import AppContext, parse_date
 from dropscope.cli.errors import handle_errors
 from dropscope.cli.output import STATUS_STYLE, Format, print_json, score, usd
+from dropscope.cli.sources import render_sources, sources_json
 from dropscope.domain.models import Citation
 from dropscope.errors import InvalidInput
+from dropscope.services.ingest import project_sources
 from dropscope.services.research import Profile
 from dropscope.services.research import compare as compare_service
 from dropscope.services.research import profile as profile_service
@@ -215,10 +217,13 @@ def register(app: typer.Typer) -> None:
         at = parse_date(as_of, app_ctx.now.date())
         with app_ctx.db().unit_of_work(read_only=True) as uow:
             p = profile_service(uow, slug, at, app_ctx.params)
+            sources = project_sources(uow, p.assessment.project.slug)
         if fmt is Format.JSON:
-            print_json(app_ctx.out, profile_json(p))
+            print_json(app_ctx.out, {**profile_json(p), **sources_json(sources)})
         else:
             app_ctx.out.print(_render_profile(p))
+            if sources:
+                app_ctx.out.print(render_sources(sources))
 
     @app.command("compare")
     @handle_errors

@@ -11,6 +11,13 @@ import uvicorn
 from dropscope.cli.context import AppContext
 from dropscope.cli.errors import handle_errors
 from dropscope.errors import InvalidInput
+from dropscope.services.accounts import ensure_admin_key
+from dropscope.services.keys import CreatedKey, keys_service
+
+MANY_WORKERS_NEED_REDIS = (
+    "--workers {workers} needs shared rate-limit counters: set DROPSCOPE_REDIS_URL "
+    "(e.g. redis://127.0.0.1:6379/0), or serve with --workers 1"
+)
 
 
 def log_config(level: str) -> dict[str, Any]:
@@ -39,6 +46,26 @@ def log_config(level: str) -> dict[str, Any]:
     }
 
 
+def print_first_key(app_ctx: AppContext, created: CreatedKey, base: str) -> None:
+    """The first run's admin key, shown once, with how to use it."""
+    err = app_ctx.err
+    err.print("[bold]First run: an admin API key was created.[/bold] It is shown only now and")
+    err.print("stored only as a hash: copy it to a secret store.")
+    err.print(f"\n    {created.secret}\n", highlight=False, markup=False, soft_wrap=True)
+    err.print("Use it (scopes read, write, admin):", highlight=False)
+    err.print(
+        f"    curl -H 'Authorization: Bearer {created.secret}' {base}/v1/airdrops",
+        highlight=False,
+        markup=False,
+        soft_wrap=True,
+    )
+    err.print(
+        "Give others their own keys: dropscope keys create --name NAME --scope read\n",
+        highlight=False,
+        markup=False,
+    )
+
+
 def register(app: typer.Typer) -> None:
     @app.command("serve")
     @handle_errors
@@ -56,10 +83,17 @@ def register(app: typer.Typer) -> None:
         cpus = os.cpu_count() or 1
         if workers > 4 * cpus:
             raise InvalidInput(f"--workers {workers} is more than 4 per CPU ({cpus} CPUs)")
-        app_ctx.db()  # migrate, and seed an empty database with the curated data
-        app_ctx.close()
+        if workers > 1 and not app_ctx.settings.redis_url:
+            raise InvalidInput(MANY_WORKERS_NEED_REDIS.format(workers=workers))
+        db = app_ctx.db()  # migrate, and seed an empty database with the curated data
         shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
         base = f"http://{shown}:{port}"
+        # the pepper exists before the workers start (generated on first run), and so does
+        # an admin key: printed once, the first time
+        first_key = ensure_admin_key(keys_service(app_ctx.settings, db), app_ctx.now)
+        app_ctx.close()
+        if first_key is not None:
+            print_first_key(app_ctx, first_key, base)
         app_ctx.err.print(
             f"dropscope API on [bold]{base}[/bold] — docs {base}/docs · "
             f"board {base}/v1/airdrops · OpenAPI {base}/v1/openapi.json",

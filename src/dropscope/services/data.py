@@ -1,5 +1,9 @@
 """Curated data use cases: validate the files, and load them idempotently.
 
+Facts added by ingestion (`services/ingest.py`) are kept: each project read from its file is
+merged with the ingested part of its stored copy under the same precedence rule
+(`ingest_apply.reapply_ingested`), so loading after ingesting drops nothing.
+
 Loading reads and validates every file first (nothing is written if any file is bad), then
 saves all of it in one transaction, and finally records each project whose derived status
 differs from the last recorded one, with the time it was noticed (`services/status_log.py`).
@@ -13,10 +17,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from dropscope.domain.ingested import MatchedListing, StoredMarket
 from dropscope.domain.models import Dataset
 from dropscope.domain.status import StatusChange
 from dropscope.ingest.curated import read_dataset
 from dropscope.services.database import Database
+from dropscope.services.ingest_apply import reapply_ingested
 from dropscope.services.status_log import record_status_changes
 
 
@@ -62,8 +68,20 @@ def load(db: Database, data_dir: Path, now: datetime, *, prune: bool = False) ->
             tally("investors", i.slug, uow.investors.save(i))
         for p in dataset.peers:
             tally("peers", p.slug, uow.peers.save(p))
+        # Ingested facts (services/ingest.py) live in the same projects: merge them back in.
+        stored = {p.slug: p for p in uow.projects.list_all()}
+        listed: dict[str, list[MatchedListing]] = {}
+        for m in uow.ingest.listings(matched=True):
+            listed.setdefault(m.project_slug or "", []).append(m)
+        traded: dict[str, list[StoredMarket]] = {}
+        for sm in uow.ingest.latest_markets():
+            traded.setdefault(sm.project_slug or "", []).append(sm)
         for pr in dataset.projects:
-            tally("projects", pr.slug, uow.projects.save(pr))
+            merged, conflicts = reapply_ingested(
+                pr, stored.get(pr.slug), listed.get(pr.slug, []), traded.get(pr.slug, [])
+            )
+            uow.ingest.record_conflicts(conflicts, now)
+            tally("projects", pr.slug, uow.projects.save(merged))
         for a in dataset.past_airdrops:
             tally("past_airdrops", a.slug, uow.past_airdrops.save(a))
         in_files = {p.slug for p in dataset.projects}

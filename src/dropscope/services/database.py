@@ -19,9 +19,13 @@ from dropscope.storage.engine import (
     migrate,
     schema_is_current,
 )
+from dropscope.storage.repositories.accounts import AccountRepository
 from dropscope.storage.repositories.idempotency import IdempotencyRepository
+from dropscope.storage.repositories.ingest import IngestRepository
 from dropscope.storage.repositories.investors import InvestorRepository
-from dropscope.storage.repositories.meta import MetaRepository
+from dropscope.storage.repositories.key_events import KeyEventRepository
+from dropscope.storage.repositories.keys import KeyRepository
+from dropscope.storage.repositories.meta import CounterProbe, MetaRepository
 from dropscope.storage.repositories.past_airdrops import PastAirdropRepository
 from dropscope.storage.repositories.peers import PeerRepository
 from dropscope.storage.repositories.projects import ProjectRepository
@@ -34,7 +38,8 @@ class UnitOfWork:
     """The repositories of one transaction.
 
     A use case that writes research data calls `meta.bump_data_version()` once, last, so
-    that caches learn of the change when it commits.
+    that caches learn of the change when it commits; one that changes API keys or accounts
+    calls `meta.bump_keys_version()` the same way.
     """
 
     session: Session
@@ -46,6 +51,10 @@ class UnitOfWork:
     status_changes: StatusChangeRepository
     meta: MetaRepository
     idempotency: IdempotencyRepository
+    ingest: IngestRepository  # ingestion runs, listings, verifications, conflicts, markets
+    accounts: AccountRepository
+    keys: KeyRepository
+    key_events: KeyEventRepository
 
 
 class Database:
@@ -88,6 +97,10 @@ class Database:
                 status_changes=StatusChangeRepository(session),
                 meta=MetaRepository(session),
                 idempotency=IdempotencyRepository(session),
+                ingest=IngestRepository(session),
+                accounts=AccountRepository(session),
+                keys=KeyRepository(session),
+                key_events=KeyEventRepository(session),
             )
             session.commit()
         except BaseException:
@@ -95,6 +108,15 @@ class Database:
             raise
         finally:
             session.close()
+
+    def counter_probe(self, name: str) -> CounterProbe:
+        """A reader of one `meta` counter on a connection of its own (see `CounterProbe`);
+        the caller closes it."""
+        return CounterProbe(self.engine, name)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
 
     def close(self) -> None:
         self.engine.dispose()

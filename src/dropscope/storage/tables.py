@@ -16,6 +16,17 @@ Layout:
   one row.
 - `idempotency_keys`: the stored response to each write request sent with an idempotency
   key, unique per (key, method, path), so a retried request gets the same answer.
+- `accounts` (tenants) and their `api_keys`: a key is stored only as its HMAC-SHA256 under a
+  server pepper (`hash`, unique, with `pepper_version`), never in plain text. `key_events`
+  is the audit log (key changes, grouped auth failures, anomalies, sign-ups) and
+  `key_usage_daily` counts requests per key per UTC day. The `meta` counter `keys_version`
+  goes up with every key change, so every worker drops its verified-key cache.
+- Ingestion (`services/ingest.py`): `ingest_runs` (one row per run, its state and per-source
+  summary), `ingest_http_cache` (ETag / Last-Modified and body per source URL),
+  `ingest_listings` (DefiLlama protocols, matched to projects or candidates),
+  `project_verifications` (when each part of a project was last verified, by which source),
+  `ingest_conflicts` (curated vs ingested values that disagree), `token_markets` (CoinGecko
+  market data per coin per day) and `repo_metrics` (GitHub statistics and tech sub-scores).
 
 Every cited fact has `source_id` (FK to `sources`), `as_of` and `quote` columns. Decimals are
 exact text (`DecimalText`), timestamps UTC (`UTCDateTime`). Enum values are plain strings so
@@ -70,6 +81,7 @@ class Base(DeclarativeBase):
         int: Integer(),
         list[str]: JSON(),
         list[dict[str, Any]]: JSON(),
+        dict[str, Any]: JSON(),
     }
 
 
@@ -316,6 +328,226 @@ class IdempotencyKeyRow(Base):
     response_body: Mapped[bytes] = mapped_column(LargeBinary)
     content_type: Mapped[str]
     created_at: Mapped[datetime]
+
+
+class AccountRow(Base):
+    """A tenant: keys, usage and audit events are grouped by account. `operator` marks the
+    account that runs the instance (its admin keys may manage every account's keys)."""
+
+    __tablename__ = "accounts"
+
+    id: Mapped[str] = mapped_column(primary_key=True)
+    name: Mapped[str]
+    operator: Mapped[bool]
+    created_at: Mapped[datetime]
+
+
+class ApiKeyRow(Base):
+    """An API key, by its public id. `hash` is HMAC-SHA256(pepper, key) in hex; `display` is
+    `dsk_` plus the first four characters of the body; `state` is active, disabled or
+    revoked (expiry and roll grace are times, evaluated when the key is used)."""
+
+    __tablename__ = "api_keys"
+    __table_args__ = (Index("ix_api_keys_account_id", "account_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete=_CASCADE))
+    name: Mapped[str]
+    display: Mapped[str]
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+    pepper_version: Mapped[int]
+    scopes: Mapped[list[str]]
+    plan: Mapped[str]
+    state: Mapped[str]
+    ip_allowlist: Mapped[list[str]]
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]
+    rolled_from: Mapped[str | None]
+    rolled_to: Mapped[str | None]
+    grace_until: Mapped[datetime | None]
+
+
+class KeyEventRow(Base):
+    """One audit event. `account_id` and `key_id` are null for an event about no known key
+    (e.g. auth failures with unknown keys); `detail` never holds a key."""
+
+    __tablename__ = "key_events"
+    __table_args__ = (
+        Index("ix_key_events_account_id", "account_id", "at"),
+        Index("ix_key_events_kind", "kind", "at"),
+        Index("ix_key_events_at", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    account_id: Mapped[str | None] = mapped_column(ForeignKey("accounts.id", ondelete=_CASCADE))
+    key_id: Mapped[str | None]
+    kind: Mapped[str]
+    detail: Mapped[dict[str, Any]]
+    ip: Mapped[str | None]
+    at: Mapped[datetime]
+
+
+class KeyUsageDailyRow(Base):
+    """Requests a key made on one UTC day."""
+
+    __tablename__ = "key_usage_daily"
+
+    key_id: Mapped[str] = mapped_column(
+        ForeignKey("api_keys.id", ondelete=_CASCADE), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger)
+
+
+# --- Ingestion from public sources (issue 6; migration 0004) ----------------------------
+
+
+class IngestRunRow(Base):
+    """One `dropscope ingest` run. `state` is running, finished, failed or abandoned (a run
+    found still "running" by a later one: its process died); `summary` holds one object per
+    source (counts, error)."""
+
+    __tablename__ = "ingest_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    state: Mapped[str]
+    dry_run: Mapped[bool]
+    sources: Mapped[list[str]]
+    summary: Mapped[list[dict[str, Any]]]
+
+
+class HttpCacheRow(Base):
+    """The last answer of a source URL that carried an ETag or Last-Modified: validators for
+    conditional requests, and the gzipped body reused on 304 Not Modified."""
+
+    __tablename__ = "ingest_http_cache"
+
+    url: Mapped[str] = mapped_column(Text, primary_key=True)
+    source: Mapped[str]
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None]
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    fetched_at: Mapped[datetime]
+
+
+class ListingRow(Base):
+    """A protocol as DefiLlama lists it, matched to a project (`project_slug`, `matched_by`)
+    or not: an unmatched tokenless listing is an airdrop candidate."""
+
+    __tablename__ = "ingest_listings"
+    __table_args__ = (Index("ix_ingest_listings_project_slug", "project_slug"),)
+
+    source: Mapped[str] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(primary_key=True)
+    project_slug: Mapped[str | None] = mapped_column(
+        ForeignKey("projects.slug", ondelete="SET NULL")
+    )
+    matched_by: Mapped[str | None]
+    name: Mapped[str]
+    slug: Mapped[str]
+    symbol: Mapped[str | None]
+    gecko_id: Mapped[str | None]
+    parent: Mapped[str | None]
+    category: Mapped[str | None]
+    chains: Mapped[list[str]]
+    tvl_usd: Mapped[Decimal | None]
+    url: Mapped[str | None] = mapped_column(Text)
+    twitter: Mapped[str | None]
+    github: Mapped[list[str]]
+    source_url: Mapped[str] = mapped_column(Text)
+    fetched_at: Mapped[datetime]
+    content_hash: Mapped[str] = mapped_column(String(64))
+
+
+class VerificationRow(Base):
+    """When a source last confirmed a part of a project (profile, funding, airdrop, token,
+    market, tech), and when it last changed it."""
+
+    __tablename__ = "project_verifications"
+
+    project_slug: Mapped[str] = mapped_column(
+        ForeignKey("projects.slug", ondelete=_CASCADE), primary_key=True
+    )
+    part: Mapped[str] = mapped_column(primary_key=True)
+    source_id: Mapped[str] = mapped_column(primary_key=True)
+    source_url: Mapped[str] = mapped_column(Text)
+    verified_at: Mapped[datetime]
+    changed_at: Mapped[datetime | None]
+
+
+class ConflictRow(Base):
+    """A curated and an ingested value that disagree; `resolution` names the one shown."""
+
+    __tablename__ = "ingest_conflicts"
+    __table_args__ = (UniqueConstraint("project_slug", "field", "source_id", "ingested"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    project_slug: Mapped[str] = mapped_column(ForeignKey("projects.slug", ondelete=_CASCADE))
+    field: Mapped[str]
+    curated: Mapped[str] = mapped_column(Text)
+    ingested: Mapped[str] = mapped_column(Text)
+    source_id: Mapped[str]
+    source_url: Mapped[str] = mapped_column(Text)
+    resolution: Mapped[str]
+    first_seen_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+
+
+class MarketRow(Base):
+    """A token's market data as CoinGecko gave it, one row per coin per day observed."""
+
+    __tablename__ = "token_markets"
+    __table_args__ = (Index("ix_token_markets_project_slug", "project_slug", "observed_on"),)
+
+    coingecko_id: Mapped[str] = mapped_column(primary_key=True)
+    observed_on: Mapped[date] = mapped_column(primary_key=True)
+    project_slug: Mapped[str | None] = mapped_column(
+        ForeignKey("projects.slug", ondelete="SET NULL")
+    )
+    symbol: Mapped[str]
+    name: Mapped[str]
+    price_usd: Mapped[Decimal | None]
+    market_cap_usd: Mapped[Decimal | None]
+    fdv_usd: Mapped[Decimal | None]
+    volume_usd: Mapped[Decimal | None]
+    circulating_supply: Mapped[Decimal | None]
+    total_supply: Mapped[Decimal | None]
+    ath_usd: Mapped[Decimal | None]
+    ath_on: Mapped[date | None]
+    atl_usd: Mapped[Decimal | None]
+    atl_on: Mapped[date | None]
+    genesis_on: Mapped[date | None]
+    last_updated: Mapped[datetime | None]
+    source_url: Mapped[str] = mapped_column(Text)
+    fetched_at: Mapped[datetime]
+    content_hash: Mapped[str] = mapped_column(String(64))
+
+
+class RepoMetricsRow(Base):
+    """A project's main GitHub repository, its statistics and the computed tech sub-scores
+    (kept even when a published tech score takes precedence)."""
+
+    __tablename__ = "repo_metrics"
+
+    project_slug: Mapped[str] = mapped_column(
+        ForeignKey("projects.slug", ondelete=_CASCADE), primary_key=True
+    )
+    repo: Mapped[str]
+    stars: Mapped[int]
+    forks: Mapped[int]
+    open_issues: Mapped[int]
+    pushed_at: Mapped[datetime | None]
+    archived: Mapped[bool]
+    commits_last_year: Mapped[int | None]
+    contributors: Mapped[int | None]
+    score: Mapped[float | None]
+    breakdown: Mapped[list[dict[str, Any]]]
+    source_url: Mapped[str] = mapped_column(Text)
+    fetched_at: Mapped[datetime]
+    content_hash: Mapped[str] = mapped_column(String(64))
 
 
 metadata = Base.metadata

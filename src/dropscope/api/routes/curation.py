@@ -1,17 +1,15 @@
 """Curation writes: `POST /v1/projects`, `PATCH /v1/projects/{slug}`,
 `POST /v1/projects/{slug}/evidence`.
 
-Until API keys arrive, writes need `Authorization: Bearer <DROPSCOPE_CURATOR_TOKEN>`; with no
-token configured they are off (403). A POST with an `Idempotency-Key` is stored with its
-response in the same transaction as the write: a retry with the same key and body gets the
-same response (`Idempotent-Replayed: true`), the same key with another body a 422, and a
-concurrent duplicate a 409.
+Writes need an API key with the `write` scope (403 without it, 401 without a usable key).
+A POST with an `Idempotency-Key` is stored with its response in the same transaction as the
+write: a retry with the same key and body gets the same response (`Idempotent-Replayed:
+true`), the same key with another body a 422, and a concurrent duplicate a 409.
 """
 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import re
 from collections.abc import Callable
 from datetime import date
@@ -22,12 +20,14 @@ from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from dropscope.api.auth import requires
 from dropscope.api.deps import Api, get_api
 from dropscope.api.json import dumps
 from dropscope.api.routes.projects import Slug
 from dropscope.api.schemas.common import PROBLEM_RESPONSES, Out
 from dropscope.api.schemas.projects import EvidenceOut, ProjectDetail, StatusChangeOut, StatusOut
-from dropscope.errors import Forbidden, IdempotencyMismatch, InvalidInput, Unauthorized
+from dropscope.domain.access import Scope
+from dropscope.errors import IdempotencyMismatch, InvalidInput
 from dropscope.ingest.curated_schema import EvidenceIn, ProjectFile
 from dropscope.services import curation
 from dropscope.services.database import UnitOfWork
@@ -38,8 +38,7 @@ router = APIRouter(tags=["curation"])
 
 _WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
     **PROBLEM_RESPONSES,
-    401: {"description": "Missing or wrong curator token"},
-    403: {"description": "Curation is disabled on this server"},
+    403: {"description": "The API key lacks the `write` scope"},
     409: {"description": "Duplicate, or an Idempotency-Key in use"},
     422: {"description": "Idempotency-Key reused with a different request"},
 }
@@ -63,19 +62,6 @@ class EvidenceCreated(Out):
     status_change: StatusChangeOut | None = Field(
         description="The change recorded, when the status moved"
     )
-
-
-def require_curator(request: Request, api: Annotated[Api, Depends(get_api)]) -> None:
-    """Writes need the configured curator token as a bearer token."""
-    token = api.settings.curator_token
-    if token is None:
-        raise Forbidden("curation is disabled on this server (set DROPSCOPE_CURATOR_TOKEN)")
-    given = request.headers.get("authorization", "")
-    scheme, _, value = given.partition(" ")
-    if scheme.lower() != "bearer" or not value:
-        raise Unauthorized("send the curator token as 'Authorization: Bearer <token>'")
-    if not hmac.compare_digest(value.strip().encode(), token.get_secret_value().encode()):
-        raise Unauthorized("the curator token is not valid")
 
 
 async def _write(
@@ -137,7 +123,7 @@ def _detail(api: Api, uow: UnitOfWork, slug: str, at: date) -> ProjectDetail:
     status_code=201,
     response_model=ProjectDetail,
     responses=_WRITE_RESPONSES,
-    dependencies=[Depends(require_curator)],
+    dependencies=[Depends(requires(Scope.WRITE))],
     summary="Add a project",
 )
 async def create_project(
@@ -163,7 +149,7 @@ async def create_project(
     "/v1/projects/{slug}",
     response_model=ProjectDetail,
     responses=_WRITE_RESPONSES,
-    dependencies=[Depends(require_curator)],
+    dependencies=[Depends(requires(Scope.WRITE))],
     summary="Change a project (JSON merge patch)",
 )
 async def patch_project(
@@ -192,7 +178,7 @@ async def patch_project(
     status_code=201,
     response_model=EvidenceCreated,
     responses=_WRITE_RESPONSES,
-    dependencies=[Depends(require_curator)],
+    dependencies=[Depends(requires(Scope.WRITE))],
     summary="Add evidence to a project",
 )
 async def add_evidence(

@@ -1,0 +1,97 @@
+"""Rate limits and quotas as pure-ASGI middleware, placed after authentication.
+
+For a request whose scope carries a caller (``scope["state"]["caller"]``, a
+`dropscope.domain.access.Caller` put there by the auth middleware), it counts one hit of
+``caller.key_id`` against ``caller.plan`` and
+
+- adds ``RateLimit-Policy`` and ``RateLimit`` to the response, whatever its status (200, 304,
+  404, 400 ...): every response to a limited request carries them;
+- refuses with 429 problem+json (``Retry-After``, ``violated-policies``), built by
+  `dropscope.api.errors` from `RateLimited`, without calling the app;
+- answers 503 problem+json when the counters cannot be reached (fail closed, see
+  `dropscope.services.ratelimit`).
+
+Requests without a caller (health, docs, or anything auth let through anonymously) and the
+exempt paths (health, docs, OpenAPI) are not counted and carry no rate-limit headers.
+
+The decision is left in ``scope["state"]["ratelimit"]`` (a `Decision`) for routes such as
+/v1/usage. If that slot is already filled when this middleware runs, it is used as is and no
+second hit is counted: the auth middleware may call ``limiter.hit`` itself, to read
+``Decision.keys_version`` (revocations) in the same single Redis round trip before it lets
+the request through.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, MutableMapping
+from datetime import datetime
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from dropscope.api.errors import error_response
+from dropscope.domain.access import Caller
+from dropscope.domain.ratelimit import Decision
+from dropscope.errors import RateLimited, StorageError
+from dropscope.services.ratelimit import Limiter
+
+EXEMPT_PATHS: tuple[str, ...] = ("/healthz", "/readyz", "/docs", "/v1/openapi.json")
+
+
+def is_exempt(path: str, exempt: tuple[str, ...] = EXEMPT_PATHS) -> bool:
+    """`path` is one of `exempt` or below one of them (e.g. /docs/oauth2-redirect)."""
+    return any(path == p or path.startswith(p + "/") for p in exempt)
+
+
+class RateLimit:
+    """Counts each request of an authenticated caller and enforces its plan."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        limiter: Limiter,
+        clock: Callable[[], datetime],
+        exempt: tuple[str, ...] = EXEMPT_PATHS,
+    ) -> None:
+        self.app = app
+        self.limiter = limiter
+        self.clock = clock
+        self.exempt = exempt
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        state: MutableMapping[str, Any] = scope.setdefault("state", {})
+        caller = state.get("caller")
+        if not isinstance(caller, Caller) or is_exempt(scope["path"], self.exempt):
+            await self.app(scope, receive, send)
+            return
+        decision = state.get("ratelimit")
+        if not isinstance(decision, Decision):
+            try:
+                decision = await self.limiter.hit(caller.key_id, caller.plan, self.clock())
+            except StorageError as exc:
+                await (await error_response(scope, exc))(scope, receive, send)
+                return
+            state["ratelimit"] = decision
+        extra = [
+            (b"ratelimit-policy", decision.policy.encode()),
+            (b"ratelimit", decision.limit.encode()),
+        ]
+        if not decision.allowed:
+            assert decision.retry_after is not None
+            assert decision.violated is not None
+            refused = RateLimited(decision.message, decision.retry_after, decision.violated)
+            response = await error_response(scope, refused)
+            response.raw_headers.extend(extra)
+            await response(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", ()), *extra]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

@@ -24,6 +24,7 @@ import contextlib
 import json
 import os
 import resource
+import secrets
 import shutil
 import signal
 import socket
@@ -362,7 +363,19 @@ class Run:
             args.duration,
             shutil.which("wrk") is not None,
         )
-        self.env = {**os.environ, "DROPSCOPE_DATABASE_URL": f"sqlite:///{tmp / 'bench.db'}"}
+        self.env = {
+            **os.environ,
+            "DROPSCOPE_DATABASE_URL": f"sqlite:///{tmp / 'bench.db'}",
+            # a pepper of the run's own, and a plan the limiter does not cap, so that the
+            # load measures the API with authentication and rate limiting, not 429 answers
+            "DROPSCOPE_KEY_PEPPER": secrets.token_urlsafe(32),
+            "DROPSCOPE_PLANS": json.dumps(
+                [
+                    {"name": "free", "per_minute": 60, "per_month": 10_000},
+                    {"name": "bench", "per_minute": 10**9, "per_month": 10**12},
+                ]
+            ),
+        }
         self.results: list[Result] = []
         self.stacks: dict[str, str] = {}
         self.servers: list[Server] = []
@@ -442,6 +455,12 @@ class Run:
             f"data: {len(projects)} projects seeded and copied to Datasette "
             f"in {time.monotonic() - t0:.1f} s"
         )
+        if "Authorization" not in self.load.headers:
+            created = dropscope_cli(
+                self.env, "keys", "create", "--name", "bench", "--plan", "bench", "-f", "json"
+            )
+            self.load.headers["Authorization"] = f"Bearer {created['secret']}"
+            print("auth: a read key on an uncapped 'bench' plan (authenticated, rate limited)")
 
         # (1) dropscope
         own_paths = {k: v[0] for k, v in URLS.items()}

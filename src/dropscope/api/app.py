@@ -20,6 +20,7 @@ from dropscope.api import errors
 from dropscope.api.auth import Authenticate, KeysVersionGate, requires
 from dropscope.api.cache import ResponseCache
 from dropscope.api.deps import Api, reject_unknown_params
+from dropscope.api.fastpath import CachedReads
 from dropscope.api.middleware import ConditionalGet, RequestContext
 from dropscope.api.ratelimit import RateLimit
 from dropscope.api.routes import accounts, airdrops, curation, health, investors, keys, projects
@@ -95,7 +96,7 @@ def create_app(
         dependencies=[Depends(reject_unknown_params)],
     )
     app.state.limiter = counters  # rate-limit counters: `await limiter.peek(...)` for usage
-    app.state.dropscope = Api(
+    app.state.dropscope = api = Api(
         settings=settings,
         db=db,
         clock=clock,
@@ -117,8 +118,12 @@ def create_app(
     if settings.signup == "open":
         app.include_router(accounts.signup_router)
     # Middleware, innermost first (each add wraps the ones before it):
-    # RequestContext > auth > RateLimit > ConditionalGet > routes.
+    # RequestContext > auth > RateLimit > [KeysVersionGate] > CachedReads > ConditionalGet
+    # > routes.
     app.add_middleware(ConditionalGet)
+    # -- cached GETs answered before the framework (api/fastpath.py), once auth, the rate
+    #    limiter and the keys-version gate have passed the request
+    app.add_middleware(CachedReads, cache=api.cache, today=api.today)
     # KeysVersionGate must sit directly inside RateLimit: in Redis mode a revoked key is only
     # refused there, so nothing that answers (e.g. a cached-read fast path) may come between.
     if verifier.remote:  # keys version from the rate limiter's Redis call (api/auth.py)

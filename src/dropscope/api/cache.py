@@ -12,8 +12,17 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
+from urllib.parse import parse_qsl, urlencode
 
 from starlette.concurrency import run_in_threadpool
+
+
+def request_key(path: str, query_string: bytes, today: date) -> str:
+    """The cache key of a GET: its path, its query in a canonical order, and "today" (the
+    default as-of date, so that answers roll over at midnight UTC)."""
+    pairs = sorted(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
+    return f"{path}?{urlencode(pairs)}|{today}"
 
 
 @dataclass(frozen=True, slots=True)

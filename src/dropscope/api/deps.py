@@ -12,7 +12,7 @@ from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from dropscope.api.cache import CachedResponse, ResponseCache
+from dropscope.api.cache import CachedResponse, ResponseCache, request_key
 from dropscope.api.json import dumps
 from dropscope.api.middleware import etag_of
 from dropscope.config import Settings
@@ -100,8 +100,7 @@ async def cached_json(
 
     Only for research data, which every tenant shares: the cache key holds no caller.
     Per-account answers (keys, usage, audit) must never come through here."""
-    query = urlencode(sorted(request.query_params.multi_items()))
-    key = f"{request.url.path}?{query}|{api.today()}"
+    key = request_key(request.url.path, request.scope.get("query_string", b""), api.today())
     version = await api.cache.version()
     hit = api.cache.get(key, version)
     if hit is None:

@@ -6,7 +6,6 @@ Pure ASGI (not BaseHTTPMiddleware) so nothing is copied or re-wrapped on the hot
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import re
 import time
@@ -14,6 +13,7 @@ import uuid
 from collections.abc import MutableMapping
 from typing import Any
 
+from pydantic_core import to_json
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 access_log = logging.getLogger("dropscope.access")
@@ -61,18 +61,17 @@ class RequestContext:
         finally:
             if access_log.isEnabledFor(logging.INFO):
                 client = scope.get("client")
-                access_log.info(
-                    json.dumps(
-                        {
-                            "request_id": rid,
-                            "method": scope["method"],
-                            "path": scope["path"],
-                            "status": status,
-                            "ms": round((time.perf_counter() - start) * 1000, 2),
-                            "client": client[0] if client else None,
-                        }
-                    )
+                line = to_json(
+                    {
+                        "request_id": rid,
+                        "method": scope["method"],
+                        "path": scope["path"],
+                        "status": status,
+                        "ms": round((time.perf_counter() - start) * 1000, 2),
+                        "client": client[0] if client else None,
+                    }
                 )
+                access_log.info(line.decode())
 
 
 def etag_of(body: bytes) -> str:

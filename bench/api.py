@@ -44,6 +44,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
 BIN = Path(sys.executable).parent
 HOST = "127.0.0.1"
+KEYS = 500  # keys for the many-keys run
 WORKERS = 2
 UVICORN_FAST = ["--loop", "uvloop", "--http", "httptools", "--no-access-log"]
 
@@ -57,6 +58,7 @@ URLS: dict[str, tuple[str, str]] = {
 }
 
 DROPSCOPE, DATASETTE, DATASETTE_2W, BARE = "dropscope", "datasette", "datasette-2w", "bare-asgi"
+DROPSCOPE_KEYS, DROPSCOPE_NOAUTH = "ds-many-keys", "ds-no-auth"
 
 
 @dataclass
@@ -224,7 +226,7 @@ class Load:
             "a Python client caps what fast servers can show"
         )
 
-    def run(self, url: str, seconds: int) -> dict[str, Any]:
+    def run(self, url: str, seconds: int, script: Path | None = None) -> dict[str, Any]:
         if self.use_wrk:
             cmd = [
                 "wrk",
@@ -234,7 +236,7 @@ class Load:
                 "--timeout",
                 "5s",
                 "-s",
-                str(BENCH / "wrk_report.lua"),
+                str(script or BENCH / "wrk_report.lua"),
                 *(a for k, v in self.headers.items() for a in ("-H", f"{k}: {v}")),
                 url,
             ]
@@ -257,11 +259,11 @@ class Load:
                 return dict(json.loads(line.removeprefix("WRKJSON ")))
         raise RuntimeError(f"load generator gave no figures: {' '.join(cmd)}\n{out[-500:]}")
 
-    def measure(self, result: Result, url: str, server: Server) -> None:
+    def measure(self, result: Result, url: str, server: Server, script: Path | None = None) -> None:
         if self.warmup:
-            self.run(url, self.warmup)
+            self.run(url, self.warmup, script)
         before = (busy_ticks(), server.cpu_ticks(), children_ticks())
-        fig = self.run(url, self.duration)
+        fig = self.run(url, self.duration, script)
         after = (busy_ticks(), server.cpu_ticks(), children_ticks())
         busy, total = (after[0][i] - before[0][i] for i in (0, 1))
         ours = after[1] - before[1] + after[2] - before[2]
@@ -288,6 +290,31 @@ def children_ticks() -> int:
     """CPU time (clock ticks) of this process's finished children (the load generator)."""
     ru = resource.getrusage(resource.RUSAGE_CHILDREN)
     return round((ru.ru_utime + ru.ru_stime) * CLK_TCK)
+
+
+def make_keys(env: dict[str, str], n: int) -> list[str]:
+    """`n` read keys on the uncapped bench plan, made in-process with the server's settings."""
+    code = (
+        "import json, sys\n"
+        "from datetime import UTC, datetime\n"
+        "from dropscope.config import Settings\n"
+        "from dropscope.services.database import Database\n"
+        "from dropscope.services.keys import Actor, KeySpec, keys_service\n"
+        "s = Settings(); db = Database(s.database_url); svc = keys_service(s, db)\n"
+        "now = datetime.now(UTC)\n"
+        f"out = [svc.create(Actor.local(), KeySpec(name=f'bench-{{i}}', plan='bench'), now)"
+        f".secret for i in range({n})]\n"
+        "print(json.dumps(out))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    return list(json.loads(done.stdout))
 
 
 def dropscope_cli(env: dict[str, str], *args: str) -> Any:
@@ -441,6 +468,60 @@ class Run:
                 )
         return bodies
 
+    def many_keys(self, server: Server, paths: dict[str, str]) -> None:
+        """The same URLs, each request with one of KEYS keys (a wrk script picks them)."""
+        secrets_ = make_keys(self.env, KEYS)
+        script = self.tmp / "wrk_keys.lua"
+        listed = ",".join(f'"{k}"' for k in secrets_)
+        script.write_text(
+            f"local keys = {{{listed}}}\n"
+            "request = function()\n"
+            "  local key = keys[math.random(#keys)]\n"
+            "  return wrk.format(nil, nil, {Authorization = 'Bearer ' .. key})\n"
+            "end\n" + (BENCH / "wrk_report.lua").read_text()
+        )
+        for key, path in paths.items():
+            r = Result(DROPSCOPE_KEYS, key, path)
+            self.results.append(r)
+            if not self.time_left():
+                r.note = "skipped: over the time budget"
+                continue
+            self.load.measure(r, server.base + path, server, script)
+        self.stacks[DROPSCOPE_KEYS] = f"the same server, {KEYS} keys chosen at random per request"
+
+    def without_auth(self, env: dict[str, str], workers: int, paths: dict[str, str]) -> None:
+        """The same app, workers and data with keys and limits taken out (bench/noauth_app.py)."""
+        s = self.server(
+            DROPSCOPE_NOAUTH,
+            [
+                str(BIN / "uvicorn"),
+                "noauth_app:create",
+                "--factory",
+                "--app-dir",
+                str(BENCH),
+                "--host",
+                HOST,
+                "--port",
+                "{port}",
+                "--workers",
+                str(workers),
+                "--loop",
+                "uvloop",
+                "--http",
+                "httptools",
+                "--no-access-log",
+                "--log-level",
+                "warning",
+            ],
+            env,
+        )
+        why = wait_ready(s, "/readyz", timeout=30)
+        self.stacks[DROPSCOPE_NOAUTH] = (
+            f"dropscope's app without auth and rate limiting (bench/noauth_app.py), {s.processes()}"
+        )
+        self.bench_target(DROPSCOPE_NOAUTH, s, paths, why and f"no-auth app {why}")
+        s.stop()
+
     def main(self) -> None:
         print(f"load: {self.load.describe()}")
         print(f"machine: {machine()}")
@@ -516,7 +597,11 @@ class Run:
             # /healthz: no route work, so the floor the framework and middleware cost
             floor = {**own_paths, "healthz": "/healthz"} if self.args.healthz else own_paths
             bodies = self.bench_target(DROPSCOPE, s, floor, why)
+            if not why and self.args.auth_overhead and self.load.use_wrk:
+                self.many_keys(s, own_paths)
             s.stop()
+            if not why and self.args.auth_overhead:
+                self.without_auth(env, workers, own_paths)
         self.stacks.setdefault(DROPSCOPE, "dropscope serve: did not start")
 
         # (2) Datasette, as its CLI runs it (one process) and under uvicorn with 2 workers
@@ -683,6 +768,19 @@ class Run:
                 f"{key:<9} {fmt(vs_ds, '.2f'):>12} {verdict(vs_ds, 2.0):>8} "
                 f"{fmt(vs_ds2, '.2f'):>15} {fmt(vs_bare, '.2f'):>12} {verdict(vs_bare, 0.5):>8}"
             )
+        if any((DROPSCOPE_NOAUTH, k) in by for k in URLS):
+            print()
+            print(f"{'url':<9} {'keys+limits cost, 1 key':>24} {'many keys':>10} {'(≤ 15%)':>8}")
+            for key in URLS:
+                bare_app = by.get((DROPSCOPE_NOAUTH, key))
+                one, many = by.get((DROPSCOPE, key)), by.get((DROPSCOPE_KEYS, key))
+                cost1 = 1 - one / bare_app if one and bare_app else None
+                costn = 1 - many / bare_app if many and bare_app else None
+                worst = max((c for c in (cost1, costn) if c is not None), default=None)
+                print(
+                    f"{key:<9} {fmt(cost1, '.0%'):>24} {fmt(costn, '.0%'):>10} "
+                    f"{verdict(None if worst is None else 0.15 / max(worst, 1e-9), 1.0):>8}"
+                )
         if not any(r.rps for r in self.results if r.target == DROPSCOPE):
             print("\n! dropscope was not measured, so there are no ratios; the peers were.")
         noisy = [r for r in self.results if r.other_cpu is not None and r.other_cpu > 0.05]
@@ -723,7 +821,7 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--warmup", type=int, default=2, help="warm-up seconds per URL (default 2)")
     ap.add_argument("--duration", type=int, default=10, help="seconds per URL (default 10)")
     ap.add_argument(
-        "--budget", type=int, default=170, help="skip measurements past this many seconds"
+        "--budget", type=int, default=240, help="skip measurements past this many seconds"
     )
     ap.add_argument(
         "--no-datasette-workers",
@@ -743,6 +841,12 @@ def parse_args() -> argparse.Namespace:
         "(default: $DROPSCOPE_BENCH_API_KEY)",
     )
     ap.add_argument("--httpx", action="store_true", help="use bench/loadgen.py even if wrk exists")
+    ap.add_argument(
+        "--no-auth-overhead",
+        dest="auth_overhead",
+        action="store_false",
+        help=f"skip the runs with {KEYS} keys and without keys and limits",
+    )
     return ap.parse_args()
 
 

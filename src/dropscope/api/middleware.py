@@ -10,11 +10,13 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from typing import Any
 
 from pydantic_core import to_json
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from dropscope.api.accesslog import BufferedLineHandler
 
 access_log = logging.getLogger("dropscope.access")
 
@@ -35,11 +37,32 @@ class RequestContext:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self._write: Callable[[str], None] | None = None
+        self._resolved = False
+
+    def _writer(self) -> Callable[[str], None] | None:
+        """Where access lines go: straight to the buffered handlers when those are all the
+        access logger has (as `dropscope serve` configures it), else through `logging`;
+        None when the access log is off. Resolved on the first request, once logging is set."""
+        if not access_log.isEnabledFor(logging.INFO):
+            return None
+        handlers = access_log.handlers
+        if handlers and all(isinstance(h, BufferedLineHandler) for h in handlers):
+            writers = [h.write_line for h in handlers if isinstance(h, BufferedLineHandler)]
+
+            def write_all(line: str) -> None:
+                for write in writers:
+                    write(line)
+
+            return writers[0] if len(writers) == 1 else write_all
+        return access_log.info
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if not self._resolved:
+            self._write, self._resolved = self._writer(), True
         given = _header(scope, b"x-request-id")
         rid = given if given and _SAFE_ID.match(given) else uuid.uuid4().hex
         state: MutableMapping[str, Any] = scope.setdefault("state", {})
@@ -59,7 +82,7 @@ class RequestContext:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            if access_log.isEnabledFor(logging.INFO):
+            if self._write is not None:
                 client = scope.get("client")
                 line = to_json(
                     {
@@ -71,7 +94,7 @@ class RequestContext:
                         "client": client[0] if client else None,
                     }
                 )
-                access_log.info(line.decode())
+                self._write(line.decode())
 
 
 def etag_of(body: bytes) -> str:

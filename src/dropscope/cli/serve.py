@@ -31,7 +31,7 @@ def log_config(level: str) -> dict[str, Any]:
         },
         "handlers": {
             "plain": {"class": "logging.StreamHandler", "formatter": "plain"},
-            "access": {"class": "dropscope.cli.logs.BufferedLineHandler", "formatter": "json"},
+            "access": {"class": "dropscope.api.accesslog.BufferedLineHandler", "formatter": "json"},
         },
         "loggers": {
             "uvicorn": {"handlers": ["plain"], "level": level.upper(), "propagate": False},

@@ -1,9 +1,11 @@
-"""A log handler for high-volume lines (the API's access log): buffered, flushed in batches.
+"""The API's access log handler: buffered, flushed in batches.
 
 `logging.StreamHandler` writes and flushes every record, one system call per request, about
 a third of a cached request's cost. This handler appends formatted lines to a buffer and
 writes them when 200 have gathered, every `interval` seconds from a daemon thread, and at
-exit: an access line reaches the stream at most `interval` seconds late.
+exit: an access line reaches the stream at most `interval` seconds late. The request-id
+middleware hands it finished lines through `write_line`, skipping the `LogRecord` that
+`logging` would build for each request (about a third of a cached request's cost).
 """
 
 from __future__ import annotations
@@ -28,11 +30,15 @@ class BufferedLineHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            self._lines.append(self.format(record))
-            if len(self._lines) >= self._batch:
-                self.flush()
+            self.write_line(self.format(record))
         except Exception:  # logging must never break a request
             self.handleError(record)
+
+    def write_line(self, line: str) -> None:
+        """Queue one finished line (no record, no formatting)."""
+        self._lines.append(line)
+        if len(self._lines) >= self._batch:
+            self.flush()
 
     def flush(self) -> None:
         with self.lock if self.lock is not None else threading.Lock():

@@ -292,6 +292,26 @@ def children_ticks() -> int:
     return round((ru.ru_utime + ru.ru_stime) * CLK_TCK)
 
 
+def uvicorn_cmd(target: str, workers: int, *extra: str) -> list[str]:
+    """uvicorn serving `target` from bench/ on a free port ({port}), tuned like the others."""
+    return [
+        str(BIN / "uvicorn"),
+        target,
+        *extra,
+        "--app-dir",
+        str(BENCH),
+        "--host",
+        HOST,
+        "--port",
+        "{port}",
+        "--workers",
+        str(workers),
+        *UVICORN_FAST,
+        "--log-level",
+        "warning",
+    ]
+
+
 def make_keys(env: dict[str, str], n: int) -> list[str]:
     """`n` read keys on the uncapped bench plan, made in-process with the server's settings."""
     code = (
@@ -493,26 +513,7 @@ class Run:
         """The same app, workers and data with keys and limits taken out (bench/noauth_app.py)."""
         s = self.server(
             DROPSCOPE_NOAUTH,
-            [
-                str(BIN / "uvicorn"),
-                "noauth_app:create",
-                "--factory",
-                "--app-dir",
-                str(BENCH),
-                "--host",
-                HOST,
-                "--port",
-                "{port}",
-                "--workers",
-                str(workers),
-                "--loop",
-                "uvloop",
-                "--http",
-                "httptools",
-                "--no-access-log",
-                "--log-level",
-                "warning",
-            ],
+            uvicorn_cmd("noauth_app:create", workers, "--factory"),
             env,
         )
         why = wait_ready(s, "/readyz", timeout=30)
@@ -635,21 +636,7 @@ class Run:
             env = {**self.env, "BENCH_DATASETTE_DB": str(ds_db)}
             s = self.server(
                 DATASETTE_2W,
-                [
-                    str(BIN / "uvicorn"),
-                    "datasette_app:app",
-                    "--app-dir",
-                    str(BENCH),
-                    "--host",
-                    HOST,
-                    "--port",
-                    "{port}",
-                    "--workers",
-                    str(WORKERS),
-                    *UVICORN_FAST,
-                    "--log-level",
-                    "warning",
-                ],
+                uvicorn_cmd("datasette_app:app", WORKERS),
                 env,
             )
             why = wait_ready(s, "/-/versions.json", timeout=60)
@@ -666,21 +653,7 @@ class Run:
         resp_file.write_text(json.dumps(responses))
         s = self.server(
             BARE,
-            [
-                str(BIN / "uvicorn"),
-                "bare_asgi:app",
-                "--app-dir",
-                str(BENCH),
-                "--host",
-                HOST,
-                "--port",
-                "{port}",
-                "--workers",
-                str(WORKERS),
-                *UVICORN_FAST,
-                "--log-level",
-                "warning",
-            ],
+            uvicorn_cmd("bare_asgi:app", WORKERS),
             {**self.env, "BENCH_BARE_RESPONSES": str(resp_file)},
         )
         why = wait_ready(s, own_paths["project"], timeout=60)

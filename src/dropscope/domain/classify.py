@@ -96,10 +96,10 @@ def token_state(evidence: Iterable[Evidence], at: date) -> TokenState:
 def classify(evidence: Iterable[Evidence], at: date) -> Classification:
     """Derive the airdrop status on `at` from `evidence` (see the module docstring's rules)."""
     known = known_on(evidence, at)
-    token = token_state(known, at)
     by_kind: dict[EvidenceKind, list[Evidence]] = {}
     for e in known:
         by_kind.setdefault(e.kind, []).append(e)
+    token = TokenState.LIVE if _K.TOKEN_LAUNCHED in by_kind else TokenState.NONE
 
     def result(
         status: AirdropStatus, rule: str, why: str, items: Sequence[Evidence]

@@ -138,7 +138,7 @@ def board(
     """Assess every project on `at` and keep those the policy lists and the query matches."""
     if query.limit is not None and query.limit < 1:
         raise InvalidInput("limit must be at least 1")
-    sort_assessments([], query.sort)  # validate the sort before any work
+    parse_sort(query.sort)  # refuse a bad sort before any work
     assessed = assess_all(uow.projects.list_all(), at, params)
     listed = [a for a in assessed if a.inclusion.listed or query.include_excluded]
     excluded = [a for a in assessed if not a.inclusion.listed]

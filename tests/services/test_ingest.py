@@ -416,3 +416,25 @@ def test_github_still_computing_statistics_leaves_activity_unknown(
 
 def _config() -> dict[str, Any]:
     return json.loads((FIXTURES / "defillama-airdrops/config.json").read_text())
+
+
+class _Bug(Exception):
+    """An exception no adapter expects (as a bug would raise), from the transport."""
+
+    def __init__(self, message: str, request: httpx.Request | None = None) -> None:
+        super().__init__(message)
+
+
+def test_an_unexpected_error_in_one_source_is_an_error_row_not_a_crash(
+    loaded: Database, router
+) -> None:
+    before = snapshot(loaded)
+    router.override("coingecko/coins_list.json", Answer(raise_error=_Bug))
+    report = run(loaded, router)
+    cg = by_source(report)["coingecko"]
+    assert cg.state == "error"
+    assert "unexpected _Bug" in (cg.error or "")
+    assert [s.state for s in report.sources if s.source != "coingecko"] == ["ok"] * 4
+    with loaded.unit_of_work(read_only=True) as uow:
+        assert uow.ingest.latest_markets() == []
+    assert snapshot(loaded) != before  # the other sources still wrote

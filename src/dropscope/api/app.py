@@ -30,6 +30,7 @@ from dropscope.services.database import Database
 from dropscope.services.key_auth import verifier_for
 from dropscope.services.keys import keys_service
 from dropscope.services.ratelimit import Limiter, build_limiter
+from dropscope.web import PUBLIC_PREFIXES, Site, dashboard_routes
 
 DESCRIPTION = """
 Open crypto airdrop research: projects, funding, investors and past airdrops, every fact
@@ -120,6 +121,9 @@ def create_app(
     app.include_router(accounts.router)
     if settings.signup == "open":
         app.include_router(accounts.signup_router)
+    # The dashboard (dropscope.web): public HTML pages at /, outside /v1 and the OpenAPI schema.
+    site = Site(db=db, params=api.params, clock=clock, data_version=api.cache.version)
+    app.router.routes.extend(dashboard_routes(site))
     # Middleware, innermost first (each add wraps the ones before it):
     # RequestContext > auth > RateLimit > [KeysVersionGate] > CachedReads > ConditionalGet
     # > routes.
@@ -134,7 +138,8 @@ def create_app(
     # -- rate limits and quotas (api/ratelimit.py): counts the caller that auth put in the scope
     app.add_middleware(RateLimit, limiter=counters, clock=limiter_clock)
     # -- API keys (api/auth.py): puts the Caller in scope["state"]["caller"], or 401 / 403
-    app.add_middleware(Authenticate, verifier=verifier, clock=clock)
+    # (the dashboard's pages are public: no key, so no caller, so no rate-limit count)
+    app.add_middleware(Authenticate, verifier=verifier, clock=clock, public=PUBLIC_PREFIXES)
     app.add_middleware(RequestContext)
     return app
 

@@ -7,7 +7,9 @@ puts the `Caller` in ``scope["state"]["caller"]``. Open without a key: ``/health
 enabled). Anything else without a usable key is answered here, before any route runs: 401
 problem+json with ``WWW-Authenticate: Bearer`` (missing, malformed, unknown, disabled,
 revoked or expired key: one message, so nothing tells a guesser which it was), or 403 from
-an address outside the key's allowlist.
+an address outside the key's allowlist. Paths outside ``/v1/`` under one of the `public`
+prefixes given to it (the web dashboard's pages) are open too; ``/v1`` requests never look
+at that list.
 
 Every authenticated response says ``Vary: Authorization, X-API-Key``; when the key came in
 ``X-API-Key`` (which shared caches do not know to be a credential) it also says
@@ -60,6 +62,13 @@ def is_open(method: str, path: str) -> bool:
     return any(path == p or path.startswith(p + "/") for p in OPEN_PREFIXES)
 
 
+def is_public(path: str, prefixes: tuple[str, ...]) -> bool:
+    """`path` is outside /v1/ and is one of `prefixes` or below one (e.g. /projects/x)."""
+    if path.startswith("/v1/"):
+        return False
+    return any(path == p or path.startswith(p + "/") for p in prefixes)
+
+
 def presented_key(scope: AsgiScope) -> tuple[str | None, bool]:
     """(the key, whether it came in X-API-Key). A Bearer credential wins over X-API-Key."""
     api_key: str | None = None
@@ -82,14 +91,24 @@ class Authenticate:
     """Puts the verified `Caller` in the scope, or answers 401/403 (see the module)."""
 
     def __init__(
-        self, app: ASGIApp, *, verifier: KeyVerifier, clock: Callable[[], datetime]
+        self,
+        app: ASGIApp,
+        *,
+        verifier: KeyVerifier,
+        clock: Callable[[], datetime],
+        public: tuple[str, ...] = (),
     ) -> None:
         self.app = app
         self.verifier = verifier
         self.clock = clock
+        self.public = public
 
     async def __call__(self, scope: AsgiScope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or is_open(scope["method"], scope["path"]):
+        if (
+            scope["type"] != "http"
+            or is_open(scope["method"], scope["path"])
+            or is_public(scope["path"], self.public)
+        ):
             await self.app(scope, receive, send)
             return
         key, via_header = presented_key(scope)

@@ -1,0 +1,254 @@
+"""The dashboard's routes: each page parses its URL, calls one research service inside a
+read-only unit of work, and renders a template; errors become friendly HTML pages.
+
+Plain Starlette routes (not FastAPI ones), so the API's query-parameter strictness and
+OpenAPI schema do not apply to them; `PUBLIC_PREFIXES` tells the API middleware that key
+authentication and rate limits do not either.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from importlib import resources
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from dropscope.domain.assess import AssessParams
+from dropscope.errors import DropscopeError, InvalidInput, NotFound
+from dropscope.services.board import BoardQuery, board
+from dropscope.services.database import Database, UnitOfWork
+from dropscope.services.research import compare, investors, past_airdrops, profile
+from dropscope.web.board_view import board_page
+from dropscope.web.project_view import project_page
+from dropscope.web.query import board_filters, compare_slugs, parse_as_of
+from dropscope.web.render import PAGE_CACHE_CONTROL, html, not_modified, page_etag, render
+from dropscope.web.tables import compare_rows, history_page
+
+PUBLIC_PREFIXES: tuple[str, ...] = (
+    "/",
+    "/projects",
+    "/compare",
+    "/history",
+    "/investors",
+    "/static",
+)
+_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,79}$")  # a slug, or a name to redirect
+_STATIC = {"style.css": "text/css; charset=utf-8", "dashboard.js": "text/javascript; charset=utf-8"}
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    template: str
+    context: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Redirect:
+    url: str
+
+
+Build = Callable[[UnitOfWork], Page | Redirect]
+
+
+@dataclass
+class Site:
+    """What the pages need, given by `create_app`: the database, the assessment
+    parameters, "now", and the data version (for ETags; cheap, cached by the API)."""
+
+    db: Database
+    params: AssessParams
+    clock: Callable[[], datetime]
+    data_version: Callable[[], Awaitable[int]]
+
+    def today(self) -> date:
+        return self.clock().date()
+
+    async def serve(
+        self, request: Request, plan: Callable[[], Build], *, suggest: str = "/projects/"
+    ) -> Response:
+        """Parse (`plan`), answer 304 on a matching ETag, else build and render."""
+        start = time.perf_counter()
+        try:
+            build = plan()
+            version = await self.data_version()
+            etag = page_etag(version, self.today(), request.url.path, request.url.query)
+            if _matches(request.headers.get("if-none-match"), etag):
+                return not_modified(etag)
+            body = await run_in_threadpool(self._render, build)
+        except DropscopeError as exc:
+            return error_page(exc, suggest)
+        if isinstance(body, Redirect):
+            return RedirectResponse(body.url, status_code=301)
+        ms = (time.perf_counter() - start) * 1000
+        return html(
+            body,
+            headers={
+                "etag": etag,
+                "cache-control": PAGE_CACHE_CONTROL,
+                "server-timing": f"app;dur={ms:.1f}",
+            },
+        )
+
+    def _render(self, build: Build) -> str | Redirect:
+        with self.db.unit_of_work(read_only=True) as uow:
+            page = build(uow)
+        if isinstance(page, Redirect):
+            return page
+        return render(page.template, {"today": self.today(), **page.context})
+
+
+def _matches(if_none_match: str | None, etag: str) -> bool:
+    if not if_none_match:
+        return False
+    bare = etag.removeprefix("W/")
+    return any(t.strip().removeprefix("W/") in (bare, "*") for t in if_none_match.split(","))
+
+
+def error_page(exc: DropscopeError, suggest: str = "/projects/") -> Response:
+    if isinstance(exc, NotFound):
+        status, title = 404, "Not found"
+    elif isinstance(exc, InvalidInput):
+        status, title = 400, "That request did not make sense"
+    else:
+        status, title = 503, "Temporarily unavailable"
+    suggestions = getattr(exc, "suggestions", ())
+    body = render(
+        "error.html",
+        {
+            "status": status,
+            "title": title,
+            "message": exc.message,
+            "suggestions": suggestions,
+            "suggest": suggest,
+        },
+    )
+    return html(body, status, headers={"cache-control": "no-store"})
+
+
+def _as_of_query(at: date | None) -> str:
+    return f"?as_of={at.isoformat()}" if at else ""
+
+
+def dashboard_routes(site: Site) -> list[BaseRoute]:
+    """The dashboard's routes, for the app to add to its own."""
+
+    async def board_view(request: Request) -> Response:
+        def plan() -> Build:
+            filters = board_filters(request.query_params)
+            at = parse_as_of(request.query_params) or site.today()
+
+            def build(uow: UnitOfWork) -> Page:
+                page = board_page(uow, at, filters, site.params)
+                ctx = {"page": page, "as_of_q": _as_of_query(parse_as_of(request.query_params))}
+                return Page("board.html", ctx)
+
+            return build
+
+        return await site.serve(request, plan)
+
+    async def project_view(request: Request) -> Response:
+        slug = request.path_params["slug"]
+
+        def plan() -> Build:
+            at = parse_as_of(request.query_params)
+            if not _KEY.match(slug):
+                raise NotFound(f"no project {slug[:80]!r}")
+
+            def build(uow: UnitOfWork) -> Page | Redirect:
+                p = profile(uow, slug, at or site.today(), site.params)
+                canonical = p.assessment.project.slug
+                if canonical != slug:
+                    return Redirect(f"/projects/{canonical}{_as_of_query(at)}")
+                return Page("project.html", {"page": project_page(p), "as_of_q": _as_of_query(at)})
+
+            return build
+
+        return await site.serve(request, plan)
+
+    async def compare_view(request: Request) -> Response:
+        def plan() -> Build:
+            slugs = compare_slugs(request.query_params)
+            at = parse_as_of(request.query_params) or site.today()
+
+            def build(uow: UnitOfWork) -> Page:
+                if len(slugs) < 2:  # nothing (or one) chosen yet: the picker
+                    choices = board(uow, at, BoardQuery(sort="name"), site.params).entries
+                    message = "pick at least one more" if slugs else ""
+                    ctx = {"choices": choices, "chosen": slugs, "message": message}
+                    return Page("compare.html", {"profiles": [], "rows": [], **ctx})
+                found = compare(uow, slugs, at, site.params)
+                return Page("compare.html", {"profiles": found, "rows": compare_rows(found)})
+
+            return build
+
+        return await site.serve(request, plan)
+
+    async def history_view(request: Request) -> Response:
+        def build(uow: UnitOfWork) -> Page:
+            airdrops, sources = past_airdrops(uow)
+            return Page("history.html", {"page": history_page(airdrops, sources)})
+
+        return await site.serve(request, lambda: build)
+
+    async def investors_view(request: Request) -> Response:
+        def build(uow: UnitOfWork) -> Page:
+            return Page(
+                "investors.html", {"views": investors(uow, site.today(), None, site.params)}
+            )
+
+        return await site.serve(request, lambda: build)
+
+    async def investor_view(request: Request) -> Response:
+        slug = request.path_params["slug"]
+
+        def plan() -> Build:
+            if not _KEY.match(slug):
+                raise NotFound(f"no investor {slug[:80]!r}")
+
+            def build(uow: UnitOfWork) -> Page | Redirect:
+                found = investors(uow, site.today(), slug, site.params)
+                view = next((v for v in found if v.investor.slug == slug), found[0])
+                if view.investor.slug != slug:
+                    return Redirect(f"/investors/{view.investor.slug}")
+                return Page("investor.html", {"view": view})
+
+            return build
+
+        return await site.serve(request, plan, suggest="/investors/")
+
+    return [
+        Route("/", board_view, name="board"),
+        Route("/projects/{slug}", project_view, name="project"),
+        Route("/projects", lambda _: RedirectResponse("/", status_code=301)),
+        Route("/compare", compare_view, name="compare"),
+        Route("/history", history_view, name="history"),
+        Route("/investors", investors_view, name="investors"),
+        Route("/investors/{slug}", investor_view, name="investor"),
+        Route("/static/{name}", static_view, name="static"),
+    ]
+
+
+_ASSETS: dict[str, tuple[bytes, str]] = {}
+
+
+async def static_view(request: Request) -> Response:
+    """The dashboard's own CSS and JS, from the package, with a content ETag."""
+    name = request.path_params["name"]
+    if name not in _STATIC:
+        return error_page(NotFound(f"no file {name[:80]!r}"))
+    if name not in _ASSETS:
+        data = (resources.files("dropscope.web") / "static" / name).read_bytes()
+        _ASSETS[name] = (data, page_etag(data))
+    data, etag = _ASSETS[name]
+    headers = {"etag": etag, "cache-control": "public, max-age=3600"}
+    if _matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=headers)
+    return Response(data, media_type=_STATIC[name], headers=headers)

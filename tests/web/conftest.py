@@ -10,7 +10,13 @@ import httpx
 import pytest
 
 from dropscope.services.database import Database
-from tests.api.conftest import anyio_backend, client_for, shared_loaded  # noqa: F401 (fixtures)
+from tests.api.conftest import (  # noqa: F401 (fixtures)
+    anyio_backend,
+    client_for,
+    database,
+    loaded,
+    shared_loaded,
+)
 
 
 @pytest.fixture

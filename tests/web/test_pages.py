@@ -182,3 +182,18 @@ async def test_pages_need_no_key_and_are_not_rate_limited(shared_loaded: Databas
             assert "ratelimit" not in r.headers
         assert (await c.get("/static/style.css")).headers["cache-control"].startswith("public")
         assert (await c.get("/static/nothing.js")).status_code == 404
+
+
+async def test_a_data_change_gives_new_pages_not_cached_old_ones(loaded: Database) -> None:
+    async with client_for(loaded, scopes=None, api_cache_recheck_seconds=0) as c:
+        before = await c.get("/")
+        assert "card-peaq" in before.text
+        assert (await c.get("/")).headers["etag"] == before.headers["etag"]  # from the cache
+        with loaded.unit_of_work() as uow:
+            uow.projects.delete("peaq")
+            uow.meta.bump_data_version()
+        after = await c.get("/")
+        assert after.headers["etag"] != before.headers["etag"]
+        assert "card-peaq" not in after.text
+        stale = await c.get("/", headers={"if-none-match": before.headers["etag"]})
+        assert stale.status_code == 200

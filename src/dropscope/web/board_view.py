@@ -44,7 +44,8 @@ class Card:
     chains: tuple[str, ...]
     narratives: tuple[str, ...]
     status: AirdropStatus
-    reason: str
+    reason: str  # the rule's explanation, with the date of the evidence it rests on
+    latest: str  # what that evidence says
     tech: float | None
     fundamentals: float | None
     fundamentals_computed: bool
@@ -89,7 +90,8 @@ def card(a: Assessment, names: dict[str, str]) -> Card:
         chains=p.chains,
         narratives=p.narratives,
         status=a.status,
-        reason=a.classification.explanation,
+        reason=_reason(a),
+        latest=a.classification.rests_on[-1].summary if a.classification.rests_on else "",
         tech=a.tech.value if a.tech else None,
         fundamentals=a.fundamentals.value if a.fundamentals else None,
         fundamentals_computed=bool(
@@ -100,6 +102,14 @@ def card(a: Assessment, names: dict[str, str]) -> Card:
         investors=tuple((s, names.get(s, s)) for s in ordered[:KEY_INVESTORS]),
         more_investors=max(0, len(ordered) - KEY_INVESTORS),
     )
+
+
+def _reason(a: Assessment) -> str:
+    c = a.classification
+    text = c.explanation[:1].upper() + c.explanation[1:]
+    if c.rests_on and c.rests_on[-1].occurred_on.isoformat() not in text:
+        text += f" ({c.rests_on[-1].occurred_on.isoformat()})"
+    return text
 
 
 def _last_event(a: Assessment) -> date:

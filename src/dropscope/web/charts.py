@@ -32,7 +32,8 @@ def _frame(title: str, desc: str, height: int, body: list[str], css: str) -> Mar
     # Safe: every piece of text in `body`, `title` and `desc` went through escape().
     return Markup(  # noqa: S704
         f'<svg class="chart {css}" viewBox="0 0 {WIDTH} {height}" role="img" '
-        f'aria-labelledby="chart{n}-t chart{n}-d" preserveAspectRatio="xMinYMin meet">'
+        f'aria-labelledby="chart{n}-t" aria-describedby="chart{n}-d" '
+        'preserveAspectRatio="xMinYMin meet">'
         f'<title id="chart{n}-t">{escape(title)}</title><desc id="chart{n}-d">{escape(desc)}</desc>'
         + "".join(body)
         + "</svg>"
@@ -41,7 +42,7 @@ def _frame(title: str, desc: str, height: int, body: list[str], css: str) -> Mar
 
 def hbars(title: str, bars: Sequence[Bar], *, scale_max: float | None = None) -> Markup:
     """One horizontal bar per row, scaled to `scale_max` (default: the largest value)."""
-    row, top, label_w, text_w = 26, 8, 190, 90
+    row, top, label_w, text_w = 26, 8, 190, 130
     track = WIDTH - label_w - text_w
     known = [b.value for b in bars if b.value is not None]
     peak = scale_max if scale_max is not None else max(known, default=0.0)
@@ -73,59 +74,58 @@ def hbars(title: str, bars: Sequence[Bar], *, scale_max: float | None = None) ->
 @dataclass(frozen=True, slots=True)
 class Point:
     on: date
-    amount: float
+    level: float  # the running total on `on`
     label: str
     text: str
 
 
-def cumulative(title: str, points: Sequence[Point], total_text: str) -> Markup:
-    """A step line of the running total of `points` over time, one dot per point."""
+def steps(title: str, points: Sequence[Point], top_text: str) -> Markup:
+    """A step line of a running total over time, one labelled dot per change."""
     pts = sorted(points, key=lambda p: p.on)
-    height, left, right, top, bottom = 220, 64, 24, 24, 36
+    height, left, right, top, bottom = 220, 64, 24, 28, 36
     first, last = pts[0].on, pts[-1].on
     span = max((last - first).days, 1)
-    total = sum(p.amount for p in pts) or 1.0
+    peak = max(p.level for p in pts) or 1.0
     plot_w, plot_h = WIDTH - left - right, height - top - bottom
 
     def x(d: date) -> float:
         if first == last:
             return left + plot_w / 2
-        return left + plot_w * (d - first).days / span
+        return left + 24 + (plot_w - 48) * (d - first).days / span
 
     def y(v: float) -> float:
-        return top + plot_h * (1 - v / total)
+        return top + plot_h * (1 - v / peak)
 
     body = [
         f'<line class="chart-axis" x1="{left}" y1="{top + plot_h}" x2="{WIDTH - right}" '
         f'y2="{top + plot_h}"/>',
+        f'<line class="chart-axis" x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_h}"/>',
         f'<text class="chart-label" x="{left - 6}" y="{top + 4}" text-anchor="end">'
-        f"{escape(total_text)}</text>",
+        f"{escape(top_text)}</text>",
         f'<text class="chart-label" x="{left - 6}" y="{top + plot_h}" text-anchor="end">0</text>',
     ]
-    running, path = 0.0, [f"M{x(first):.1f},{y(0):.1f}"]
+    level, path = 0.0, [f"M{left},{y(0):.1f}"]
     for p in pts:
-        path.append(f"L{x(p.on):.1f},{y(running):.1f}")
-        running += p.amount
-        path.append(f"L{x(p.on):.1f},{y(running):.1f}")
-    path.append(f"L{WIDTH - right:.1f},{y(running):.1f}")
+        path.append(f"L{x(p.on):.1f},{y(level):.1f}")
+        level = p.level
+        path.append(f"L{x(p.on):.1f},{y(level):.1f}")
+    path.append(f"L{WIDTH - right:.1f},{y(level):.1f}")
     body.append(f'<path class="chart-line" d="{" ".join(path)}"/>')
-    running = 0.0
     for i, p in enumerate(pts):
-        running += p.amount
-        cx, cy = x(p.on), y(running)
+        cx, cy = x(p.on), y(p.level)
         body.append(
             f'<circle class="chart-dot" cx="{cx:.1f}" cy="{cy:.1f}" r="5">'
-            f"<title>{escape(p.label)} {p.on.isoformat()}: {escape(p.text)}</title></circle>"
+            f"<title>{p.on.isoformat()} {escape(p.label)}: {escape(p.text)}</title></circle>"
         )
         anchor = "start" if cx < WIDTH / 2 else "end"
         dx = 8 if anchor == "start" else -8
-        dy = -8 if i % 2 == 0 else 16
+        dy = -10 if i % 2 == 0 else 18
         body.append(
             f'<text class="chart-label" x="{cx + dx:.1f}" y="{cy + dy:.1f}" '
-            f'text-anchor="{anchor}">{escape(_clip(p.label, 18))} {escape(p.text)}</text>'
+            f'text-anchor="{anchor}">{escape(_clip(p.label, 24))}: {escape(p.text)}</text>'
         )
     for d in sorted({first, last}):
-        anchor = "start" if d == first else "end"
+        anchor = "middle" if first == last else ("start" if d == first else "end")
         body.append(
             f'<text class="chart-label" x="{x(d):.1f}" y="{height - 12}" '
             f'text-anchor="{anchor}">{d.isoformat()}</text>'

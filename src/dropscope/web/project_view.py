@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from markupsafe import Markup
 
 from dropscope.domain.models import Citation, Evidence, FundingRound, Score, ScoreMethod
+from dropscope.domain.scoring import total_raised
 from dropscope.services.research import Profile
-from dropscope.web.charts import Bar, Point, cumulative, hbars
+from dropscope.web.charts import Bar, Point, hbars, steps
 from dropscope.web.fmt import score, usd
 from dropscope.web.links import on_official_domain, web_url
 
@@ -61,7 +64,7 @@ class ProjectPage:
     timeline: tuple[Event, ...]
     rounds: tuple[RoundRow, ...]
     funding_chart: Markup | None
-    undated_rounds: int
+    unplotted_rounds: int  # rounds without an amount
     links: tuple[OfficialLink, ...]
     hidden_links: int  # links in the data that are not on an official domain
     cited: Cited
@@ -101,6 +104,27 @@ def _links(p: Profile) -> tuple[tuple[OfficialLink, ...], int]:
     return tuple(shown), hidden
 
 
+def _funding_chart(name: str, rounds: Sequence[FundingRound]) -> tuple[Markup | None, int]:
+    """Money raised as known over time: each round counts from its announcement date, or,
+    when undated, from the date its source reports it (as of); the level is the board's own
+    `total_raised` of the rounds known by then (so a reported total is not added twice)."""
+    with_amount = [r for r in rounds if r.amount_usd is not None]
+    if not with_amount:
+        return None, len(rounds)
+
+    def known(r: FundingRound) -> date:
+        return r.announced_on or r.citation.as_of
+
+    points = []
+    for day in sorted({known(r) for r in with_amount}):
+        level = total_raised([r for r in with_amount if known(r) <= day]) or Decimal(0)
+        new = [r.round for r in with_amount if known(r) == day]
+        points.append(Point(day, float(level), ", ".join(new), usd(level)))
+    peak = max(Decimal(str(p.level)) for p in points)
+    chart = steps(f"{name}: funding raised over time", points, usd(peak))
+    return chart, len(rounds) - len(with_amount)
+
+
 def project_page(p: Profile) -> ProjectPage:
     a = p.assessment
     pr = a.project
@@ -121,20 +145,7 @@ def project_page(p: Profile) -> ProjectPage:
                 cite(p, r.citation),
             )
         )
-    dated = [
-        r
-        for r in pr.funding_rounds
-        if r.announced_on is not None and r.amount_usd is not None and r.round != "total"
-    ]
-    chart = None
-    if dated:
-        points = [
-            Point(r.announced_on, float(r.amount_usd), r.round, usd(r.amount_usd))
-            for r in dated
-            if r.announced_on is not None and r.amount_usd is not None
-        ]
-        total = sum((r.amount_usd for r in dated if r.amount_usd is not None), Decimal(0))
-        chart = cumulative(f"{pr.name}: funding raised over time", points, usd(total))
+    chart, unplotted = _funding_chart(pr.name, pr.funding_rounds)
     potential_bars = [
         Bar(
             f"{f.name} (weight {f.weight:.2f})",
@@ -153,7 +164,7 @@ def project_page(p: Profile) -> ProjectPage:
         timeline=timeline,
         rounds=tuple(rounds),
         funding_chart=chart,
-        undated_rounds=len(pr.funding_rounds) - len(dated),
+        unplotted_rounds=unplotted,
         links=links,
         hidden_links=hidden,
         cited=cite(p, pr.citation),

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from importlib import resources
 from typing import Any
@@ -61,12 +62,18 @@ Build = Callable[[UnitOfWork], Page | Redirect]
 @dataclass
 class Site:
     """What the pages need, given by `create_app`: the database, the assessment
-    parameters, "now", and the data version (for ETags; cheap, cached by the API)."""
+    parameters, "now", and the data version (for ETags; cheap, cached by the API).
+
+    Rendered pages are kept in a small LRU keyed by their ETag, which holds the data
+    version, the day and the exact URL: a write or a new day makes new keys, never a stale
+    page."""
 
     db: Database
     params: AssessParams
     clock: Callable[[], datetime]
     data_version: Callable[[], Awaitable[int]]
+    cache_size: int = 256
+    _pages: OrderedDict[str, str] = field(default_factory=OrderedDict)
 
     def today(self) -> date:
         return self.clock().date()
@@ -82,11 +89,16 @@ class Site:
             etag = page_etag(version, self.today(), request.url.path, request.url.query)
             if _matches(request.headers.get("if-none-match"), etag):
                 return not_modified(etag)
-            body = await run_in_threadpool(self._render, build)
+            body = self._pages.get(etag)
+            if body is None:
+                built = await run_in_threadpool(self._render, build)
+                if isinstance(built, Redirect):
+                    return RedirectResponse(built.url, status_code=301)
+                body = self._remember(etag, built)
+            else:
+                self._pages.move_to_end(etag)
         except DropscopeError as exc:
             return error_page(exc, suggest)
-        if isinstance(body, Redirect):
-            return RedirectResponse(body.url, status_code=301)
         ms = (time.perf_counter() - start) * 1000
         return html(
             body,
@@ -96,6 +108,12 @@ class Site:
                 "server-timing": f"app;dur={ms:.1f}",
             },
         )
+
+    def _remember(self, etag: str, body: str) -> str:
+        self._pages[etag] = body
+        while len(self._pages) > self.cache_size:
+            self._pages.popitem(last=False)
+        return body
 
     def _render(self, build: Build) -> str | Redirect:
         with self.db.unit_of_work(read_only=True) as uow:

@@ -3,6 +3,15 @@
 // at least two before it submits.
 (function () {
   "use strict";
+  // Filters: leave empty fields out of the URL, so a shared link says only what is set.
+  var filters = document.querySelector("form.filters");
+  if (filters) {
+    filters.addEventListener("submit", function () {
+      Array.prototype.forEach.call(filters.elements, function (el) {
+        if (el.name && el.value === "") { el.disabled = true; }
+      });
+    });
+  }
   var form = document.getElementById("compare-form");
   if (!form) { return; }
   var hint = form.querySelector(".compare-hint");

@@ -1,0 +1,206 @@
+"""The dashboard in a real browser: Playwright driving Debian's Chromium against a live
+`dropscope serve`. Saves screenshots of the main pages to docs/screenshots/ (the README
+shows board.png)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from dropscope.services.board import BoardQuery, board
+from dropscope.services.database import Database
+from tests.services.test_data_and_board import ARTICLE
+from tests.web.browser import CHROMIUM, CHROMIUM_ARGS, REPO, live_server, skip_reason
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+_reason = skip_reason()
+pytestmark = pytest.mark.skipif(_reason is not None, reason=_reason or "")
+
+SHOTS = REPO / "docs" / "screenshots"
+ARTICLE_DAY = "2024-01-05"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    with live_server(tmp_path_factory.mktemp("serve")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def page(browser: Browser, server: tuple[str, Path]) -> Iterator[Page]:
+    context = browser.new_context(base_url=server[0], viewport={"width": 1280, "height": 900})
+    p = context.new_page()
+    p.set_default_timeout(15_000)
+    try:
+        yield p
+    finally:
+        context.close()
+
+
+def shown_sections(page: Page) -> dict[str, set[str]]:
+    """Section id → slugs of the cards the browser shows in it."""
+    out = {}
+    for section in page.locator("section.section").all():
+        sid = section.get_attribute("id") or ""
+        hrefs = section.locator("article.card h3 a").evaluate_all("els => els.map(e => e.pathname)")
+        out[sid] = {h.removeprefix("/projects/") for h in hrefs}
+    return out
+
+
+def test_the_board_shows_the_articles_16_projects_in_their_sections(page: Page) -> None:
+    page.goto(f"/?as_of={ARTICLE_DAY}")
+    assert page.locator("h1").first.inner_text().startswith("Airdrop board")
+    found = shown_sections(page)
+    for status, slugs in ARTICLE.items():
+        assert found[status.value] == slugs, status
+    assert page.locator("article.card").count() == 16
+    for heading in ("Confirmed (5)", "Likely (5)", "Possible (6)"):
+        assert page.get_by_role("heading", name=heading).is_visible()
+
+
+def test_the_board_today_matches_the_board_service(page: Page, server: tuple[str, Path]) -> None:
+    today = datetime.now(UTC).date()
+    page.goto(f"/?as_of={today}")
+    db = Database(f"sqlite:///{server[1]}")
+    try:
+        with db.unit_of_work(read_only=True) as uow:
+            expected = {
+                s.value: {a.project.slug for a in items}
+                for s, items in board(uow, today, BoardQuery()).grouped()
+            }
+    finally:
+        db.close()
+    found = {k: v for k, v in shown_sections(page).items() if v}
+    assert found == expected
+    assert sum(len(v) for v in found.values()) == 16
+    page.goto("/")
+    page.screenshot(path=str(SHOTS / "board.png"), full_page=True)
+
+
+def test_a_filter_narrows_the_board_and_lands_in_the_url(page: Page) -> None:
+    page.goto(f"/?as_of={ARTICLE_DAY}")
+    before = page.locator("article.card").count()
+    page.get_by_label("Narrative", exact=True).select_option("zk-rollups")
+    page.get_by_role("button", name="Apply").click()
+    page.wait_for_url("**narrative=zk-rollups**")
+    cards = page.locator("article.card")
+    zk = cards.count()
+    assert 0 < zk < before
+    for i in range(zk):
+        assert "zk-rollups" in cards.nth(i).locator(".chips").inner_text()
+    assert f"as_of={ARTICLE_DAY}" in page.url  # the as-of date survives filtering
+    assert "chain=" not in page.url  # empty fields are left out of the shared URL
+    assert (
+        page.locator("#board-count").inner_text()
+        == f"Showing {zk} of 16 listed projects matching the filters."
+    )
+    page.get_by_label("Min. tech score").fill("90")
+    page.get_by_role("button", name="Apply").click()
+    page.wait_for_url("**min_tech=90**")
+    techs = page.locator("article.card .facts div:first-child dd").all_inner_texts()
+    assert 0 < len(techs) < zk
+    assert all(float(t) >= 90 for t in techs)
+
+
+def test_a_project_page_shows_its_evidence_timeline(page: Page) -> None:
+    page.goto("/")
+    page.get_by_role("link", name="Starknet", exact=True).first.click()
+    page.wait_for_url("**/projects/starknet")
+    timeline = page.get_by_role("list", name="Evidence timeline")
+    events = timeline.locator("li")
+    assert events.count() >= 5
+    assert "2024-02-20" in timeline.inner_text()
+    assert events.locator(".tag-strong").count() >= 1  # what the status rests on
+    assert page.get_by_role("img", name="funding raised over time").count() == 1
+    assert page.get_by_role("table", name="Funding rounds").is_visible()
+    page.screenshot(path=str(SHOTS / "project.png"), full_page=True)
+
+
+def test_compare_from_the_board_shows_two_projects_side_by_side(page: Page) -> None:
+    page.goto(f"/?as_of={ARTICLE_DAY}")
+    page.locator('input[name="slugs"][value="scroll"]').check()
+    page.locator('input[name="slugs"][value="linea"]').check()
+    assert page.locator(".compare-hint").inner_text() == "2 selected"
+    page.get_by_role("button", name="Compare selected").click()
+    page.wait_for_url("**/compare?**")
+    table = page.locator("table.compare")
+    headers = table.locator("thead th").all_inner_texts()
+    assert headers == ["Scroll", "Linea"]
+    assert table.locator("tr.differs").count() >= 1
+    assert table.locator("td.best").count() >= 1
+    page.screenshot(path=str(SHOTS / "compare.png"), full_page=True)
+
+
+def test_history_page_has_its_table_and_charts(page: Page) -> None:
+    page.goto("/history")
+    assert page.get_by_role("table", name="Past airdrops, oldest snapshot first").is_visible()
+    assert page.locator("svg.chart").count() == 3
+    page.screenshot(path=str(SHOTS / "history.png"), full_page=True)
+
+
+def test_a_bad_slug_shows_a_friendly_404_page(page: Page) -> None:
+    response = page.goto("/projects/no-such-project")
+    assert response is not None
+    assert response.status == 404
+    assert page.get_by_role("heading", name="Not found").is_visible()
+    page.get_by_role("link", name="Back to the board").click()
+    page.wait_for_url("**/")
+    assert page.locator("article.card").count() == 16
+
+
+def test_keyboard_navigation(page: Page) -> None:
+    page.goto("/")
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to content")
+    assert skip.evaluate("e => e === document.activeElement")
+    assert skip.is_visible()  # shown when focused
+    page.keyboard.press("Enter")
+    assert page.url.endswith("#main")
+    page.keyboard.press("Tab")  # from the main landmark into the filter form
+    assert page.evaluate("document.activeElement.id") == "f-q"
+    page.keyboard.type("starknet")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**q=starknet**")
+    assert page.locator("article.card").count() == 1
+    # every control can be reached and shows a focus outline
+    outline = page.get_by_label("Narrative", exact=True).evaluate(
+        "e => { e.focus(); return getComputedStyle(e).outlineStyle; }"
+    )
+    assert outline != "none"
+
+
+def test_the_board_fits_a_phone(browser: Browser, server: tuple[str, Path]) -> None:
+    context = browser.new_context(
+        base_url=server[0], viewport={"width": 390, "height": 844}, is_mobile=True
+    )
+    try:
+        p = context.new_page()
+        p.goto("/")
+        assert p.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+        p.goto("/projects/starknet")
+        assert p.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+        p.screenshot(path=str(SHOTS / "project-phone.png"))
+    finally:
+        context.close()
+
+
+def test_article_day_is_a_date() -> None:
+    assert date.fromisoformat(ARTICLE_DAY) < datetime.now(UTC).date()

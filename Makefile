@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+CHROMIUM_STAMP := $(VENV)/.chromium
 # Tests also run on this PostgreSQL server; set DROPSCOPE_TEST_POSTGRES_URL= (empty) to skip it.
 export DROPSCOPE_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 # ... and this Redis server (rate-limit counters; keys under a per-test prefix, deleted after);
@@ -20,7 +21,8 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 ## run: set up, load the curated data into the local SQLite database, show the airdrop board,
-##      then serve the REST API on http://127.0.0.1:8000 (docs at /docs; Ctrl-C stops it)
+##      then serve the dashboard on http://127.0.0.1:8000/ and the REST API under /v1
+##      (docs at /docs; Ctrl-C stops it)
 run: $(STAMP)
 	$(BIN)/dropscope data load --quiet
 	$(BIN)/dropscope airdrops
@@ -29,8 +31,17 @@ run: $(STAMP)
 ## test: set up, run every check and the whole test suite (SQLite and PostgreSQL)
 test: check unit
 
-unit: $(STAMP)
+unit: $(STAMP) $(CHROMIUM_STAMP)
 	$(BIN)/python -m pytest
+
+# Debian's Chromium for the dashboard's browser tests (tests/web, driven by Playwright; never
+# `playwright install`). Without it those tests skip, saying why; the stamp is only written
+# once chromium is there, so a failed install is retried on the next run.
+$(CHROMIUM_STAMP): $(STAMP)
+	@command -v chromium >/dev/null || apt-get install -y chromium \
+		|| { apt-get update && apt-get install -y chromium; } \
+		|| echo "chromium not installed: the browser tests in tests/web will be skipped"
+	@if command -v chromium >/dev/null; then touch $(CHROMIUM_STAMP); fi
 
 ## check: lint, format check, strict types, layer contracts
 check: lint typecheck layers

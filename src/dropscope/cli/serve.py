@@ -1,4 +1,4 @@
-"""`dropscope serve`: the REST API (and, later, the dashboard) on uvicorn."""
+"""`dropscope serve`: the web dashboard and the REST API on uvicorn."""
 
 from __future__ import annotations
 
@@ -76,7 +76,8 @@ def register(app: typer.Typer) -> None:
         workers: int = typer.Option(1, min=1, help="Worker processes."),
         log_level: str = typer.Option("info", help="debug, info, warning or error."),
     ) -> None:
-        """Serve the REST API: /v1/..., docs at /docs, OpenAPI at /v1/openapi.json."""
+        """Serve the dashboard at / and the REST API: /v1/..., docs at /docs, OpenAPI at
+        /v1/openapi.json."""
         app_ctx: AppContext = ctx.obj
         if log_level not in ("debug", "info", "warning", "error"):
             raise InvalidInput("--log-level takes debug, info, warning or error")
@@ -95,8 +96,8 @@ def register(app: typer.Typer) -> None:
         if first_key is not None:
             print_first_key(app_ctx, first_key, base)
         app_ctx.err.print(
-            f"dropscope API on [bold]{base}[/bold] — docs {base}/docs · "
-            f"board {base}/v1/airdrops · OpenAPI {base}/v1/openapi.json",
+            f"dropscope dashboard on [bold]{base}/[/bold] — API docs {base}/docs · "
+            f"JSON board {base}/v1/airdrops · OpenAPI {base}/v1/openapi.json",
             highlight=False,
             soft_wrap=True,
         )

@@ -112,7 +112,7 @@ class SourceRef:
 class HistoryPage:
     rows: tuple[PastRow, ...]
     sources: tuple[SourceRef, ...]
-    charts: tuple[Markup, ...]
+    charts: tuple[tuple[str, Markup], ...]  # (caption, chart)
 
 
 def _first(a: PastAirdrop, metric: FigureMetric) -> Decimal | None:
@@ -149,8 +149,10 @@ def history_page(airdrops: Sequence[PastAirdrop], sources: dict[str, Source]) ->
         text = f"{s.publisher}: {s.title}" if s else source_id
         refs_out.append(SourceRef(n, text, web_url(s.url) if s else None))
 
-    def chart(title: str, metric: FigureMetric, fmt: Callable[[Decimal], str]) -> Markup:
-        values = [(a.name, _first(a, metric)) for a in airdrops]
+    def chart(
+        title: str, metric: FigureMetric, fmt: Callable[[Decimal], str]
+    ) -> tuple[str, Markup]:
+        values = [(_chart_name(a, airdrops), _first(a, metric)) for a in airdrops]
         known = [v for _, v in values if v is not None]
         top = max(known, default=None)
         bars = [
@@ -162,7 +164,7 @@ def history_page(airdrops: Sequence[PastAirdrop], sources: dict[str, Source]) ->
             )
             for name, v in values
         ]
-        return hbars(title, bars)
+        return title, hbars(title, bars)
 
     charts = (
         chart("Value at launch (US$)", _M.VALUE_AT_LAUNCH_USD, usd),
@@ -170,6 +172,13 @@ def history_page(airdrops: Sequence[PastAirdrop], sources: dict[str, Source]) ->
         chart("Average value per recipient (US$)", _M.VALUE_PER_RECIPIENT_USD, usd),
     )
     return HistoryPage(rows, tuple(refs_out), charts)
+
+
+def _chart_name(a: PastAirdrop, airdrops: Sequence[PastAirdrop]) -> str:
+    """The airdrop's name, with its snapshot year when another one has the same name."""
+    if a.snapshot_on and sum(1 for b in airdrops if b.name == a.name) > 1:
+        return f"{a.name} {a.snapshot_on.year}"
+    return a.name
 
 
 def _note(f: Figure) -> str | None:

@@ -71,9 +71,11 @@ $(BENCH_STAMP): $(STAMP)
 		|| echo "wrk not installed: bench/api.py falls back to bench/loadgen.py (httpx)"
 	@touch $(BENCH_STAMP)
 
-## bench: run the benchmarks under bench/ (bench_*.py, then the REST API one, bench/api.py)
+## bench: run the benchmarks under bench/ (bench_*.py, the dashboard's bench/web.py, then
+##        the REST API one, bench/api.py)
 bench: $(BENCH_STAMP)
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	@echo "== bench/web.py"; $(BIN)/python bench/web.py
 	@echo "== bench/api.py"; $(BIN)/python bench/api.py
 
 clean:

@@ -83,7 +83,7 @@ def board_filters(params: QueryParams) -> BoardFilters:
             value = math.nan
         if not (0 <= value <= 100):
             raise InvalidInput(f"min_tech must be a number from 0 to 100, not {min_tech!r}")
-        min_tech = f"{value:g}"
+        min_tech = f"{value + 0.0:g}"  # -0 shows as 0
     sort = _text(params, "sort") or DEFAULT_SORT
     parse_sort(sort)  # InvalidInput naming the allowed fields
     parse_as_of(params)

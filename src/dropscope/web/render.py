@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from functools import cache
+from importlib import resources
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
@@ -34,6 +35,19 @@ NAV: tuple[tuple[str, str], ...] = (
 
 
 @cache
+def build_id() -> str:
+    """A digest of the code version and of every template and static file: part of each
+    ETag and of the asset URLs, so an upgrade is never answered with a stale page."""
+    digest = hashlib.blake2b(__version__.encode(), digest_size=6)
+    root = resources.files("dropscope.web")
+    for folder in ("templates", "static"):
+        for item in sorted((root / folder).iterdir(), key=lambda i: i.name):
+            if item.is_file():
+                digest.update(item.name.encode() + b"\0" + item.read_bytes())
+    return digest.hexdigest()
+
+
+@cache
 def environment() -> Environment:
     env = Environment(
         loader=PackageLoader("dropscope.web", "templates"),
@@ -44,7 +58,7 @@ def environment() -> Environment:
         auto_reload=False,
     )
     env.filters.update(FILTERS)
-    env.globals.update(nav=NAV, version=__version__)
+    env.globals.update(nav=NAV, version=__version__, build=build_id())
     return env
 
 
@@ -54,7 +68,7 @@ def render(template: str, context: Mapping[str, Any]) -> str:
 
 def page_etag(*parts: object) -> str:
     """A weak ETag from what the page depends on (data version, day, URL, code version)."""
-    raw = "|".join(str(p) for p in (__version__, *parts)).encode()
+    raw = "|".join(str(p) for p in (build_id(), *parts)).encode()
     return 'W/"' + hashlib.blake2b(raw, digest_size=12).hexdigest() + '"'
 
 

@@ -8,6 +8,7 @@ authentication and rate limits do not either.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import time
 from collections import OrderedDict
@@ -264,9 +265,10 @@ async def static_view(request: Request) -> Response:
         return error_page(NotFound(f"no file {name[:80]!r}"))
     if name not in _ASSETS:
         data = (resources.files("dropscope.web") / "static" / name).read_bytes()
-        _ASSETS[name] = (data, page_etag(data))
+        _ASSETS[name] = (data, page_etag(hashlib.blake2b(data).hexdigest()))
     data, etag = _ASSETS[name]
-    headers = {"etag": etag, "cache-control": "public, max-age=3600"}
+    # versioned URLs (?v=build) from the pages, so a long max-age is safe
+    headers = {"etag": etag, "cache-control": "public, max-age=86400"}
     if _matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
     return Response(data, media_type=_STATIC[name], headers=headers)

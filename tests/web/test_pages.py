@@ -197,3 +197,18 @@ async def test_a_data_change_gives_new_pages_not_cached_old_ones(loaded: Databas
         assert "card-peaq" not in after.text
         stale = await c.get("/", headers={"if-none-match": before.headers["etag"]})
         assert stale.status_code == 200
+
+
+async def test_the_as_of_date_is_in_the_form_and_carried_to_projects(
+    web: httpx.AsyncClient,
+) -> None:
+    body = (await web.get("/?as_of=2024-01-05")).text
+    assert 'name="as_of" type="date" value="2024-01-05"' in body
+    assert 'href="/projects/scroll?as_of=2024-01-05"' in body
+    project = (await web.get("/projects/starknet?as_of=2024-01-05")).text
+    assert "Status: confirmed" in project  # as the article had it
+    compared = (await web.get("/compare?slugs=scroll,linea&as_of=2024-01-05")).text
+    assert 'href="/projects/scroll?as_of=2024-01-05"' in compared
+    picker = (await web.get("/compare?slugs=scroll&as_of=2024-01-05")).text
+    assert 'name="slugs" value="scroll" checked' in picker
+    assert '<input type="hidden" name="as_of" value="2024-01-05">' in picker

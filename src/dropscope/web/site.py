@@ -29,6 +29,7 @@ from dropscope.services.board import BoardQuery, board
 from dropscope.services.database import Database, UnitOfWork
 from dropscope.services.research import compare, investors, past_airdrops, profile
 from dropscope.web.board_view import board_page
+from dropscope.web.links import web_url
 from dropscope.web.project_view import project_page
 from dropscope.web.query import board_filters, compare_slugs, parse_as_of
 from dropscope.web.render import PAGE_CACHE_CONTROL, html, not_modified, page_etag, render
@@ -195,16 +196,19 @@ def dashboard_routes(site: Site) -> list[BaseRoute]:
     async def compare_view(request: Request) -> Response:
         def plan() -> Build:
             slugs = compare_slugs(request.query_params)
-            at = parse_as_of(request.query_params) or site.today()
+            asked = parse_as_of(request.query_params)
+            at = asked or site.today()
 
             def build(uow: UnitOfWork) -> Page:
                 if len(slugs) < 2:  # nothing (or one) chosen yet: the picker
                     choices = board(uow, at, BoardQuery(sort="name"), site.params).entries
                     message = "pick at least one more" if slugs else ""
-                    ctx = {"choices": choices, "chosen": slugs, "message": message}
-                    return Page("compare.html", {"profiles": [], "rows": [], **ctx})
+                    picker: dict[str, Any] = {"choices": choices, "chosen": slugs}
+                    picker.update(message=message, as_of=asked, profiles=[], rows=[])
+                    return Page("compare.html", picker)
                 found = compare(uow, slugs, at, site.params)
-                return Page("compare.html", {"profiles": found, "rows": compare_rows(found)})
+                table: dict[str, Any] = {"profiles": found, "rows": compare_rows(found)}
+                return Page("compare.html", {**table, "as_of_q": _as_of_query(asked)})
 
             return build
 
@@ -237,7 +241,9 @@ def dashboard_routes(site: Site) -> list[BaseRoute]:
                 view = next((v for v in found if v.investor.slug == slug), found[0])
                 if view.investor.slug != slug:
                     return Redirect(f"/investors/{view.investor.slug}")
-                return Page("investor.html", {"view": view})
+                return Page(
+                    "investor.html", {"view": view, "website": web_url(view.investor.website)}
+                )
 
             return build
 

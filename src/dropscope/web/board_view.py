@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -34,6 +35,7 @@ BLURBS = {
     S.RULED_OUT: "The team says there will be no airdrop.",
 }
 KEY_INVESTORS = 3
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +109,7 @@ def card(a: Assessment, names: dict[str, str]) -> Card:
 def _reason(a: Assessment) -> str:
     c = a.classification
     text = c.explanation[:1].upper() + c.explanation[1:]
-    if c.rests_on and c.rests_on[-1].occurred_on.isoformat() not in text:
+    if c.rests_on and not _DATE.search(text):  # the explanation may carry its own date
         text += f" ({c.rests_on[-1].occurred_on.isoformat()})"
     return text
 

@@ -212,3 +212,12 @@ async def test_the_as_of_date_is_in_the_form_and_carried_to_projects(
     picker = (await web.get("/compare?slugs=scroll&as_of=2024-01-05")).text
     assert 'name="slugs" value="scroll" checked' in picker
     assert '<input type="hidden" name="as_of" value="2024-01-05">' in picker
+
+
+async def test_head_and_the_bare_projects_path(web: httpx.AsyncClient) -> None:
+    head = await web.head("/history")
+    assert head.status_code == 200
+    assert head.content == b""
+    bare = await web.get("/projects")
+    assert bare.status_code == 301
+    assert bare.headers["location"] == "/"

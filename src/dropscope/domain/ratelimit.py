@@ -188,11 +188,12 @@ def minute_state(plan: Plan, now_us: int, used: int, oldest_us: int | None) -> P
     return PolicyState(MINUTE, plan.per_minute, WINDOW_SECONDS, used, remaining, reset)
 
 
-def month_state(plan: Plan, now: datetime, used: int) -> PolicyState:
+def month_state(plan: Plan, now: datetime, used: int, now_us: int | None = None) -> PolicyState:
+    start, end, _ = _month_of(now)
+    now_us = epoch_us(now) if now_us is None else now_us
     remaining = max(0, plan.per_month - used)
-    return PolicyState(
-        MONTH, plan.per_month, seconds_in_month(now), used, remaining, seconds_to_month_end(now)
-    )
+    reset = max(1, _ceil_seconds(end - now_us))  # = seconds_to_month_end(now)
+    return PolicyState(MONTH, plan.per_month, (end - start) // US, used, remaining, reset)
 
 
 def most_constraining(states: tuple[PolicyState, ...]) -> PolicyState:
@@ -212,9 +213,10 @@ def decide(
 ) -> Decision:
     """Build the decision from a backend's counts *after* the hit (an admitted request is
     already counted; a refused one counts nowhere)."""
+    now_us = epoch_us(now)
     states = (
-        minute_state(plan, epoch_us(now), minute_used, minute_oldest_us),
-        month_state(plan, now, month_used),
+        minute_state(plan, now_us, minute_used, minute_oldest_us),
+        month_state(plan, now, month_used, now_us),
     )
     policy = _policy_header(states[0].quota, states[1].quota, states[1].window)
     if allowed:

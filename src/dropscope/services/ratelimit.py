@@ -3,8 +3,9 @@
 - `InProcessLimiter`: counters in this process's memory. Exact for one worker process only.
 - `RedisLimiter`: counters in Redis, exact across any number of worker processes and hosts.
   One request is at most ONE round trip (the hits of concurrent requests in one worker are
-  pipelined together, so under load it is less): a Lua script (run by EVALSHA, loaded once;
-  a NOSCRIPT reply, e.g. after a Redis restart, loads it again and retries) that, atomically,
+  pipelined together by `services.redis_wire`, so under load it is less): a Lua script
+  (run by EVALSHA, loaded once; a NOSCRIPT reply, e.g. after a Redis restart, loads it
+  again and retries) that, atomically,
   1. drops the minute log's entries older than 60 s (sorted set, score = µs, one unique member
      per admitted request), counts the rest, and reads this month's counter;
   2. if both have room, adds the request to the log and INCRs the month counter (refused
@@ -28,17 +29,16 @@ Choose with `build_limiter(redis_url, prefix)`: a URL → Redis, None → in-pro
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import itertools
 import os
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from redis.exceptions import NoScriptError, RedisError
+from redis.exceptions import RedisError
 
 from dropscope.domain.access import Plan
 from dropscope.domain.ratelimit import (
@@ -52,6 +52,7 @@ from dropscope.domain.ratelimit import (
     seconds_to_month_end,
 )
 from dropscope.errors import StorageError
+from dropscope.services.redis_wire import RedisReplyError, RedisUnavailable, RedisWire, bulk
 
 UNAVAILABLE = "rate-limit counters are unavailable; the request was not served, retry shortly"
 MINUTE_LOG_TTL_MS = WINDOW_US // 1000 + 1000  # the log outlives its last admission by 1 s
@@ -127,20 +128,22 @@ class InProcessLimiter:
 
 
 # KEYS: 1 minute log (sorted set), 2 month counter, 3 keys version
-# ARGV: 1 now (µs), 2 cutoff = now - 60 s (µs), 3 per-minute quota, 4 per-month quota,
-#       5 unique member for this request, 6 minute log TTL (ms), 7 month counter TTL (s).
+# ARGV: 1 per-minute quota, 2 per-month quota, 3 minute log TTL (ms) -- the same for every
+#       request of a key in a month, so encoded once (`RedisLimiter._head`) --
+#       then 4 now (µs), 5 cutoff = now - 60 s (µs), 6 unique member for this request,
+#       7 month counter TTL (s).
 # Times travel as strings and are never turned into Lua numbers (which would print them
 # with too few digits). The reply is one string, "allowed minute_used month_used oldest
 # version" (oldest and version may be empty): one bulk string parses faster than an array.
 HIT_SCRIPT = """
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[5])
 local minute_used = redis.call('ZCARD', KEYS[1])
 local month_used = tonumber(redis.call('GET', KEYS[2]) or '0')
 local allowed = 0
-if minute_used < tonumber(ARGV[3]) and month_used < tonumber(ARGV[4]) then
+if minute_used < tonumber(ARGV[1]) and month_used < tonumber(ARGV[2]) then
   allowed = 1
-  redis.call('ZADD', KEYS[1], ARGV[1], ARGV[5])
-  redis.call('PEXPIRE', KEYS[1], ARGV[6])
+  redis.call('ZADD', KEYS[1], ARGV[4], ARGV[6])
+  redis.call('PEXPIRE', KEYS[1], ARGV[3])
   minute_used = minute_used + 1
   month_used = redis.call('INCR', KEYS[2])
   if month_used == 1 then redis.call('EXPIRE', KEYS[2], ARGV[7]) end
@@ -149,105 +152,101 @@ local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2] or ''
 local version = redis.call('GET', KEYS[3]) or ''
 return allowed .. ' ' .. minute_used .. ' ' .. month_used .. ' ' .. oldest .. ' ' .. version
 """
+HIT_ARGS = 7
 HIT_SHA = hashlib.sha1(HIT_SCRIPT.encode(), usedforsecurity=False).hexdigest()
 
 
 class RedisLimiter:
-    """Counters in Redis: exact across processes; at most one round trip per `hit` (the hits
-    of concurrent requests in one worker share a pipelined round trip)."""
+    """Counters in Redis: exact across processes; one round trip per `hit` (the hits of
+    concurrent requests in one worker share a pipelined write and read, `RedisWire`).
+    `client` (redis-py) serves the cold paths: `peek`, `ping`; `wire` the hot one."""
 
-    def __init__(self, client: aioredis.Redis, *, prefix: str = "dropscope") -> None:
+    def __init__(
+        self, client: aioredis.Redis, wire: RedisWire, *, prefix: str = "dropscope"
+    ) -> None:
         self._redis = client
+        self._wire = wire
         self.prefix = prefix
         self.keys_version_key = f"{prefix}:keys_version"
-        self._member = f"{os.getpid()}.{os.urandom(4).hex()}"
+        self._member = f"{os.getpid()}.{os.urandom(4).hex()}.".encode()  # + a sequence number
         self._seq = itertools.count()
-        self._queue: list[tuple[list[Any], asyncio.Future[bytes]]] = []
-        self._senders: set[asyncio.Task[None]] = set()
+        self._heads: dict[tuple[str, int, int, str], bytes] = {}
 
     @classmethod
     def from_url(cls, url: str, *, prefix: str = "dropscope", timeout: float = 1.0) -> RedisLimiter:
-        """A limiter on a new connection pool. One quick retry covers a pooled connection
-        that Redis closed; a Redis that is down fails within about `timeout` seconds."""
+        """A limiter on new connections. One quick retry covers a pooled connection that
+        Redis closed; a Redis that is down fails within about `timeout` seconds."""
         client = aioredis.Redis.from_url(
             url,
             socket_timeout=timeout,
             socket_connect_timeout=timeout,
             retry=Retry(NoBackoff(), 1),
         )
-        return cls(client, prefix=prefix)
+        return cls(client, RedisWire(url, timeout=timeout), prefix=prefix)
+
+    @property
+    def round_trips(self) -> int:
+        """Commands sent on the hot path so far (each is part of one round trip)."""
+        return self._wire.sent
 
     def _keys(self, key_id: str, now: datetime) -> list[str]:
         base = f"{self.prefix}:rl:{key_id}"
         return [f"{base}:minute", f"{base}:month:{month_id(now)}", self.keys_version_key]
 
-    async def _run(self, argv: list[Any]) -> bytes:
-        """One script call (keys then args). Calls made in the same event-loop turn, by
-        concurrent requests of this worker, travel together in one pipeline."""
-        waiter: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
-        self._queue.append((argv, waiter))
-        if len(self._queue) == 1:  # the first of a batch starts its sender, which runs
-            task = asyncio.create_task(self._send())  # once the ready tasks have queued
-            self._senders.add(task)
-            task.add_done_callback(self._senders.discard)
-        return await waiter
+    def _head(self, key_id: str, plan: Plan, now: datetime) -> bytes:
+        """The start of a key's EVALSHA command (script, keys, the plan's quotas), encoded
+        once per key, plan and month: per request only four arguments are encoded."""
+        slot = (key_id, plan.per_minute, plan.per_month, month_id(now))
+        head = self._heads.get(slot)
+        if head is None:
+            if len(self._heads) >= 10_000:
+                self._heads.clear()
+            head = self._heads[slot] = b"*%d\r\n" % (3 + 3 + HIT_ARGS) + bulk(
+                (
+                    b"EVALSHA",
+                    HIT_SHA,
+                    3,
+                    *self._keys(key_id, now),
+                    plan.per_minute,
+                    plan.per_month,
+                    MINUTE_LOG_TTL_MS,
+                )
+            )
+        return head
 
-    async def _send(self) -> None:
-        batch, self._queue = self._queue, []
+    async def _run(self, command: bytes) -> bytes:
+        """EVALSHA the script; on NOSCRIPT (e.g. after a Redis restart), load it and try
+        once more. Any failure is a `StorageError` (fail closed)."""
         try:
-            replies = await self._evalsha([argv for argv, _ in batch])
-        except RedisError as exc:
-            for _, waiter in batch:
-                if not waiter.done():  # a request that went away no longer waits
-                    error = StorageError(UNAVAILABLE)
-                    error.__cause__ = exc
-                    waiter.set_exception(error)
-            return
-        for (_, waiter), reply in zip(batch, replies, strict=True):
-            if not waiter.done():
-                waiter.set_result(bytes(reply))
-
-    async def _evalsha(self, calls: list[list[Any]]) -> list[Any]:
-        """EVALSHA each call: alone, or pipelined (not a transaction: each script is atomic
-        by itself); on NOSCRIPT, load the script and send the refused calls again."""
-        if len(calls) == 1:
             try:
-                return [await self._redis.evalsha(HIT_SHA, 3, *calls[0])]
-            except NoScriptError:
-                await self._redis.script_load(HIT_SCRIPT)
-                return [await self._redis.evalsha(HIT_SHA, 3, *calls[0])]
-        replies = await self._pipeline(calls)
-        missing = [i for i, reply in enumerate(replies) if isinstance(reply, NoScriptError)]
-        if missing:
-            await self._redis.script_load(HIT_SCRIPT)
-            again = await self._pipeline([calls[i] for i in missing])
-            for i, reply in zip(missing, again, strict=True):
-                replies[i] = reply
-        for reply in replies:
-            if isinstance(reply, Exception):
-                raise reply
-        return replies
-
-    async def _pipeline(self, calls: list[list[Any]]) -> list[Any]:
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for argv in calls:
-                pipe.evalsha(HIT_SHA, 3, *argv)
-            return list(await pipe.execute(raise_on_error=False))
+                reply = await self._wire.call_encoded(command)
+            except RedisReplyError as exc:
+                if exc.code != "NOSCRIPT":
+                    raise
+                await self._wire.call(b"SCRIPT", b"LOAD", HIT_SCRIPT)
+                reply = await self._wire.call_encoded(command)
+        except (RedisUnavailable, RedisReplyError) as exc:
+            raise StorageError(UNAVAILABLE) from exc
+        if not isinstance(reply, bytes):
+            raise StorageError(UNAVAILABLE)
+        return reply
 
     async def hit(self, key_id: str, plan: Plan, now: datetime) -> Decision:
         now_us = epoch_us(now)
-        member = f"{now_us}:{self._member}:{next(self._seq)}"
-        ttl = seconds_to_month_end(now) + MONTH_GRACE_SECONDS
-        args = [
-            now_us,
-            now_us - WINDOW_US,
-            plan.per_minute,
-            plan.per_month,
+        at, cutoff = b"%d" % now_us, b"%d" % (now_us - WINDOW_US)
+        member = b"%b%d" % (self._member, next(self._seq))
+        ttl = b"%d" % (seconds_to_month_end(now) + MONTH_GRACE_SECONDS)
+        tail = b"$%d\r\n%b\r\n$%d\r\n%b\r\n$%d\r\n%b\r\n$%d\r\n%b\r\n" % (
+            len(at),
+            at,
+            len(cutoff),
+            cutoff,
+            len(member),
             member,
-            MINUTE_LOG_TTL_MS,
+            len(ttl),
             ttl,
-        ]
-        reply = await self._run([*self._keys(key_id, now), *args])
+        )  # ARGV 4-7, as `bulk` would encode them
+        reply = await self._run(self._head(key_id, plan, now) + tail)
         allowed, minute_used, month_used, oldest, version = reply.decode().split(" ", 4)
         return decide(
             plan,
@@ -290,6 +289,7 @@ class RedisLimiter:
             return False
 
     async def aclose(self) -> None:
+        await self._wire.aclose()
         await self._redis.aclose()
 
 

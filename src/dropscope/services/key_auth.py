@@ -5,8 +5,12 @@
 2. HMAC-SHA256 of the key under the current pepper: the cache key (the plain key is never
    kept, not even in memory beyond the request);
 3. freshness: the verified-key cache is valid for one **keys version** (the `meta` counter
-   every key change bumps). Without Redis it is read on every request: inline on SQLite
-   (about 5 µs, its own connection, WAL), coalesced on PostgreSQL (a request waits for one
+   every key change bumps). Without Redis it is read for every request, by a read that
+   starts after the request arrived. On SQLite the read is inline (about 5 µs, its own
+   connection, WAL) and shared by the requests verified in the same event-loop iteration:
+   the first one reads and schedules (`call_soon`) the end of that sharing, so any request
+   whose task is scheduled after the read (it arrived later) queues behind that callback
+   and reads again. On PostgreSQL reads are coalesced in a thread (a request waits for one
    read that started after it arrived; concurrent requests share it). With Redis on
    PostgreSQL (`remote=True`) the read is left to the rate limiter's single Redis call,
    which returns ``<prefix>:keys_version``; the API hands it to `confirm_remote`, and the
@@ -135,6 +139,8 @@ class KeyVerifier:
         self._recheck = recheck_seconds
         self._monotonic = monotonic
         self._checked_at = float("-inf")
+        # SQLite: the loop in whose current iteration the version was read (see `_fresh`)
+        self._turn: asyncio.AbstractEventLoop | None = None
         self._version: int | None = None
         self._remote: object = _MISS
         self._cache: dict[str, _Entry | None] = {}
@@ -194,12 +200,20 @@ class KeyVerifier:
                 return
             self._checked_at = now
         if self._probe.is_sqlite:
+            loop = asyncio.get_running_loop()
+            if self._turn is loop:  # read in this iteration of this loop, after we arrived
+                return
             version = self._probe.read()
+            self._turn = loop
+            loop.call_soon(self._next_turn)
         else:
             version = await self._coalesced.read()
         if version != self._version:
             self._version = version
             self._drop()
+
+    def _next_turn(self) -> None:
+        self._turn = None
 
     def _drop(self) -> None:
         self._cache.clear()

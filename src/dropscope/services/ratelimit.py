@@ -29,6 +29,7 @@ Choose with `build_limiter(redis_url, prefix)`: a URL → Redis, None → in-pro
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import itertools
 import os
@@ -127,33 +128,42 @@ class InProcessLimiter:
         return None
 
 
-# KEYS: 1 minute log (sorted set), 2 month counter, 3 keys version
-# ARGV: 1 per-minute quota, 2 per-month quota, 3 minute log TTL (ms) -- the same for every
-#       request of a key in a month, so encoded once (`RedisLimiter._head`) --
-#       then 4 now (µs), 5 cutoff = now - 60 s (µs), 6 unique member for this request,
-#       7 month counter TTL (s).
+# One script call counts a whole batch: the hits that the concurrent requests of one worker
+# made in one event-loop turn, in the order they were made, each exactly as if alone.
+# KEYS: for request i of the batch, 2i-1 its key's minute log (sorted set) and 2i its month
+#       counter; the last one is the keys version.
+# ARGV: 1 the minute log's TTL (ms); then six per request, from a = 2 + 6(i-1): per-minute
+#       quota, per-month quota, now (µs), cutoff = now - 60 s (µs), a unique member, the
+#       month counter's TTL (s).
 # Times travel as strings and are never turned into Lua numbers (which would print them
-# with too few digits). The reply is one string, "allowed minute_used month_used oldest
-# version" (oldest and version may be empty): one bulk string parses faster than an array.
+# with too few digits). The reply is an array: for each request one string "allowed
+# minute_used month_used oldest" (oldest may be empty), then the keys version ('' if none).
 HIT_SCRIPT = """
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[5])
-local minute_used = redis.call('ZCARD', KEYS[1])
-local month_used = tonumber(redis.call('GET', KEYS[2]) or '0')
-local allowed = 0
-if minute_used < tonumber(ARGV[1]) and month_used < tonumber(ARGV[2]) then
-  allowed = 1
-  redis.call('ZADD', KEYS[1], ARGV[4], ARGV[6])
-  redis.call('PEXPIRE', KEYS[1], ARGV[3])
-  minute_used = minute_used + 1
-  month_used = redis.call('INCR', KEYS[2])
-  if month_used == 1 then redis.call('EXPIRE', KEYS[2], ARGV[7]) end
+local n = (#KEYS - 1) / 2
+local out = {}
+for i = 1, n do
+  local log, month_key, a = KEYS[2 * i - 1], KEYS[2 * i], 2 + 6 * (i - 1)
+  redis.call('ZREMRANGEBYSCORE', log, '-inf', ARGV[a + 3])
+  local minute_used = redis.call('ZCARD', log)
+  local month_used = tonumber(redis.call('GET', month_key) or '0')
+  local allowed = 0
+  if minute_used < tonumber(ARGV[a]) and month_used < tonumber(ARGV[a + 1]) then
+    allowed = 1
+    redis.call('ZADD', log, ARGV[a + 2], ARGV[a + 4])
+    redis.call('PEXPIRE', log, ARGV[1])
+    minute_used = minute_used + 1
+    month_used = redis.call('INCR', month_key)
+    if month_used == 1 then redis.call('EXPIRE', month_key, ARGV[a + 5]) end
+  end
+  local oldest = redis.call('ZRANGE', log, 0, 0, 'WITHSCORES')[2] or ''
+  out[i] = allowed .. ' ' .. minute_used .. ' ' .. month_used .. ' ' .. oldest
 end
-local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2] or ''
-local version = redis.call('GET', KEYS[3]) or ''
-return allowed .. ' ' .. minute_used .. ' ' .. month_used .. ' ' .. oldest .. ' ' .. version
+out[n + 1] = redis.call('GET', KEYS[#KEYS]) or ''
+return out
 """
-HIT_ARGS = 7
 HIT_SHA = hashlib.sha1(HIT_SCRIPT.encode(), usedforsecurity=False).hexdigest()
+_EVALSHA = bulk((b"EVALSHA", HIT_SHA))
+_Hit = tuple[bytes, bytes, asyncio.Future[tuple[bytes, bytes]]]  # keys, args, its reply
 
 
 class RedisLimiter:
@@ -170,7 +180,12 @@ class RedisLimiter:
         self.keys_version_key = f"{prefix}:keys_version"
         self._member = f"{os.getpid()}.{os.urandom(4).hex()}.".encode()  # + a sequence number
         self._seq = itertools.count()
-        self._heads: dict[tuple[str, int, int, str], bytes] = {}
+        self._encoded_keys: dict[tuple[str, str], bytes] = {}
+        self._encoded_plans: dict[tuple[int, int], bytes] = {}
+        self._version_key = bulk((self.keys_version_key,))
+        self._log_ttl = bulk((MINUTE_LOG_TTL_MS,))
+        self._queue: list[_Hit] = []
+        self._senders: set[asyncio.Task[None]] = set()
 
     @classmethod
     def from_url(cls, url: str, *, prefix: str = "dropscope", timeout: float = 1.0) -> RedisLimiter:
@@ -186,37 +201,52 @@ class RedisLimiter:
 
     @property
     def round_trips(self) -> int:
-        """Commands sent on the hot path so far (each is part of one round trip)."""
+        """Script calls sent so far (each one request, or a batch of concurrent ones)."""
         return self._wire.sent
 
     def _keys(self, key_id: str, now: datetime) -> list[str]:
         base = f"{self.prefix}:rl:{key_id}"
         return [f"{base}:minute", f"{base}:month:{month_id(now)}", self.keys_version_key]
 
-    def _head(self, key_id: str, plan: Plan, now: datetime) -> bytes:
-        """The start of a key's EVALSHA command (script, keys, the plan's quotas), encoded
-        once per key, plan and month: per request only four arguments are encoded."""
-        slot = (key_id, plan.per_minute, plan.per_month, month_id(now))
-        head = self._heads.get(slot)
-        if head is None:
-            if len(self._heads) >= 10_000:
-                self._heads.clear()
-            head = self._heads[slot] = b"*%d\r\n" % (3 + 3 + HIT_ARGS) + bulk(
-                (
-                    b"EVALSHA",
-                    HIT_SHA,
-                    3,
-                    *self._keys(key_id, now),
-                    plan.per_minute,
-                    plan.per_month,
-                    MINUTE_LOG_TTL_MS,
-                )
-            )
-        return head
+    def _key_part(self, key_id: str, now: datetime) -> bytes:
+        """A key's two Redis keys, RESP-encoded once per key and month."""
+        slot = (key_id, month_id(now))
+        part = self._encoded_keys.get(slot)
+        if part is None:
+            if len(self._encoded_keys) >= 10_000:
+                self._encoded_keys.clear()
+            part = self._encoded_keys[slot] = bulk(tuple(self._keys(key_id, now)[:2]))
+        return part
 
-    async def _run(self, command: bytes) -> bytes:
-        """EVALSHA the script; on NOSCRIPT (e.g. after a Redis restart), load it and try
-        once more. Any failure is a `StorageError` (fail closed)."""
+    def _plan_part(self, plan: Plan) -> bytes:
+        slot = (plan.per_minute, plan.per_month)
+        part = self._encoded_plans.get(slot)
+        if part is None:
+            part = self._encoded_plans[slot] = bulk(slot)
+        return part
+
+    def _send(self) -> None:
+        """Send the queued hits (one batch, one script call) from a task of their own."""
+        batch, self._queue = self._queue, []
+        n = len(batch)
+        command = b"".join(
+            (
+                b"*%d\r\n" % (3 + 2 * n + 2 + 6 * n),
+                _EVALSHA,
+                b"$%d\r\n%d\r\n" % (len(str(2 * n + 1)), 2 * n + 1),
+                *(keys for keys, _, _ in batch),
+                self._version_key,  # the last key; then ARGV[1], then each request's six
+                self._log_ttl,
+                *(args for _, args, _ in batch),
+            )
+        )
+        task = asyncio.get_running_loop().create_task(self._call(command, batch))
+        self._senders.add(task)
+        task.add_done_callback(self._senders.discard)
+
+    async def _call(self, command: bytes, batch: list[_Hit]) -> None:
+        """Run one batch; on NOSCRIPT (e.g. after a Redis restart) load the script and try
+        once more. Any failure fails every request of the batch with `StorageError`."""
         try:
             try:
                 reply = await self._wire.call_encoded(command)
@@ -225,18 +255,26 @@ class RedisLimiter:
                     raise
                 await self._wire.call(b"SCRIPT", b"LOAD", HIT_SCRIPT)
                 reply = await self._wire.call_encoded(command)
+            if not isinstance(reply, list) or len(reply) != len(batch) + 1:
+                raise RedisUnavailable(f"unexpected reply to the rate-limit script: {reply!r}")
         except (RedisUnavailable, RedisReplyError) as exc:
-            raise StorageError(UNAVAILABLE) from exc
-        if not isinstance(reply, bytes):
-            raise StorageError(UNAVAILABLE)
-        return reply
+            for _, _, waiter in batch:
+                if not waiter.done():  # a request that went away no longer waits
+                    error = StorageError(UNAVAILABLE)
+                    error.__cause__ = exc
+                    waiter.set_exception(error)
+            return
+        version = reply[-1]
+        for (_, _, waiter), result in zip(batch, reply, strict=False):
+            if not waiter.done():
+                waiter.set_result((result, version))
 
     async def hit(self, key_id: str, plan: Plan, now: datetime) -> Decision:
         now_us = epoch_us(now)
         at, cutoff = b"%d" % now_us, b"%d" % (now_us - WINDOW_US)
         member = b"%b%d" % (self._member, next(self._seq))
         ttl = b"%d" % (seconds_to_month_end(now) + MONTH_GRACE_SECONDS)
-        tail = b"$%d\r\n%b\r\n$%d\r\n%b\r\n$%d\r\n%b\r\n$%d\r\n%b\r\n" % (
+        args = self._plan_part(plan) + b"$%d\r\n%b\r\n$%d\r\n%b\r\n$%d\r\n%b\r\n$%d\r\n%b\r\n" % (
             len(at),
             at,
             len(cutoff),
@@ -245,9 +283,14 @@ class RedisLimiter:
             member,
             len(ttl),
             ttl,
-        )  # ARGV 4-7, as `bulk` would encode them
-        reply = await self._run(self._head(key_id, plan, now) + tail)
-        allowed, minute_used, month_used, oldest, version = reply.decode().split(" ", 4)
+        )  # this request's six arguments, as `bulk` would encode them
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[tuple[bytes, bytes]] = loop.create_future()
+        self._queue.append((self._key_part(key_id, now), args, waiter))
+        if len(self._queue) == 1:  # the first of a batch: sent once the ready tasks queued
+            loop.call_soon(self._send)
+        result, version = await waiter
+        allowed, minute_used, month_used, oldest = result.decode().split(" ", 3)
         return decide(
             plan,
             now,
@@ -255,7 +298,7 @@ class RedisLimiter:
             minute_used=int(minute_used),
             minute_oldest_us=int(float(oldest)) if oldest else None,
             month_used=int(month_used),
-            keys_version=version or None,
+            keys_version=version.decode() or None,
         )
 
     async def peek(self, key_id: str, plan: Plan, now: datetime) -> Decision:

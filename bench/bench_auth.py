@@ -1,10 +1,11 @@
 """Benchmark: what API-key authentication costs per request, against a whole request.
 
 In one process, driving ASGI apps directly (no HTTP server, no sockets), median of 5 runs:
-- **auth**: the `Authenticate` middleware around an app that answers a fixed 200, minus that
-  bare app alone: parse, checksum, HMAC, keys-version check, cache lookup, state, allowlist,
-  usage count. With one key, and with 1,000 keys used round-robin (all cached after the
-  first pass).
+- **auth**: the `Gate` middleware (api/gate.py) around an app that answers a fixed 200, with
+  a limiter that admits everything and counts nothing (`Unlimited`, from bench/ratelimit.py),
+  minus that bare app alone: parse, checksum, HMAC, keys-version check, cache lookup, state,
+  allowlist, usage count, and the gate's own work (headers). With one key, and with 1,000
+  keys used round-robin (all cached after the first pass).
 - **auth, PostgreSQL with Redis**: the same, but the keys version comes with the rate
   limiter's Redis call (`remote=True`), so auth itself makes no round trip.
 - **request**: `GET /v1/projects/starknet` through the whole app of `create_app` (auth, rate
@@ -38,13 +39,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from dropscope.api.app import create_app  # noqa: E402
-from dropscope.api.auth import Authenticate  # noqa: E402
+from dropscope.api.gate import Gate  # noqa: E402
 from dropscope.config import Settings  # noqa: E402
 from dropscope.domain.access import Plan, Scope  # noqa: E402
 from dropscope.services import data as data_service  # noqa: E402
 from dropscope.services.database import Database  # noqa: E402
 from dropscope.services.key_auth import KeyVerifier, UsageRecorder, verifier_for  # noqa: E402
 from dropscope.services.keys import Actor, KeySpec, keys_service  # noqa: E402
+from ratelimit import Unlimited  # noqa: E402  (bench/ratelimit.py)
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 PEPPER = "bench-pepper-0123456789abcdef"
@@ -96,6 +98,13 @@ async def per_request_us(app: App, scopes: list[dict[str, Any]], n: int) -> floa
     return statistics.median(runs)
 
 
+def gate(verifier: KeyVerifier) -> Gate:
+    """The gate around the bare app, with a limiter that admits all and counts nothing."""
+    return Gate(
+        bare, verifier=verifier, limiter=Unlimited(), clock=lambda: NOW, limiter_clock=lambda: NOW
+    )
+
+
 async def measure(db: Database, label: str) -> None:
     unlimited = (Plan("bench", per_minute=10**9, per_month=10**12),)  # measure, not refuse
     settings = Settings(database_url=db.url, key_pepper=PEPPER, plans=unlimited)  # type: ignore[call-arg]
@@ -104,7 +113,7 @@ async def measure(db: Database, label: str) -> None:
     one = svc.create(Actor.local(), spec, NOW).secret
     many = [svc.create(Actor.local(), spec, NOW).secret for _ in range(1000)]
     verifier = verifier_for(settings, db, svc.peppers)
-    auth = Authenticate(bare, verifier=verifier, clock=lambda: NOW)
+    auth = gate(verifier)
     bare_us = await per_request_us(bare, [scope_for("/v1/x", one)], N)
     one_us = await per_request_us(auth, [scope_for("/v1/x", one)], N) - bare_us
     many_us = await per_request_us(auth, [scope_for("/v1/x", k) for k in many], N) - bare_us
@@ -114,7 +123,7 @@ async def measure(db: Database, label: str) -> None:
     if not db.is_sqlite:  # with Redis: the keys version comes with the rate limiter's call
         remote = KeyVerifier(db, svc.peppers, settings.plans, UsageRecorder(db), remote=True)
         remote.confirm_remote("1")
-        auth = Authenticate(bare, verifier=remote, clock=lambda: NOW)
+        auth = gate(remote)
         remote_us = await per_request_us(auth, [scope_for("/v1/x", one)], N) - bare_us
         remote.close()
 

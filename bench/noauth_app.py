@@ -15,8 +15,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from dropscope.api.app import create_app
-from dropscope.api.auth import Authenticate, KeysVersionGate
-from dropscope.api.ratelimit import RateLimit
+from dropscope.api.gate import Gate
 from dropscope.cli.serve import log_config
 from dropscope.config import Settings
 from dropscope.domain.access import Caller, Plan
@@ -38,7 +37,6 @@ class StaticCaller:
 def create() -> FastAPI:
     logging.config.dictConfig(log_config("info"))  # the same access log as `dropscope serve`
     app = create_app(Settings())
-    dropped = (Authenticate, KeysVersionGate, RateLimit)
-    app.user_middleware = [m for m in app.user_middleware if m.cls not in dropped]
+    app.user_middleware = [m for m in app.user_middleware if m.cls is not Gate]
     app.add_middleware(StaticCaller)
     return app

@@ -217,6 +217,33 @@ def test_a_change_from_another_process_is_seen_on_the_next_request(database: Dat
         worker_db.close()
 
 
+def test_on_sqlite_requests_share_a_read_only_within_one_loop_iteration(
+    database: Database,
+) -> None:
+    """The keys version is read once per event-loop iteration on SQLite: a request whose
+    task starts after that read (it arrived later) reads again, so a revocation committed
+    before it arrived is enforced."""
+    if not database.is_sqlite:
+        pytest.skip("the shared per-iteration read is the SQLite path")
+    svc = service(database)
+    created = svc.create(OP, KeySpec(name="k"), NOW)
+    worker_db = Database(database.url)
+    v = verifier(worker_db)
+
+    async def scenario() -> None:
+        assert (await v.verify(created.secret, None, NOW)).key_id == created.key.id
+        svc.revoke(OP, created.key.id, NOW)  # committed after that read...
+        later = asyncio.create_task(v.verify(created.secret, None, NOW))  # ...then it arrives
+        with pytest.raises(Unauthorized):
+            await later
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        v.close()
+        worker_db.close()
+
+
 def test_unknown_keys_are_throttled_per_address(database: Database) -> None:
     svc = service(database)
     unknown = [svc.create(OP, KeySpec(name=f"u{i}"), NOW) for i in range(3)]

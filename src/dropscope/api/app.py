@@ -17,12 +17,12 @@ from fastapi import Depends, FastAPI
 
 from dropscope import __version__
 from dropscope.api import errors
-from dropscope.api.auth import Authenticate, KeysVersionGate, requires
+from dropscope.api.auth import requires
 from dropscope.api.cache import ResponseCache
 from dropscope.api.deps import Api, reject_unknown_params
 from dropscope.api.fastpath import CachedReads
+from dropscope.api.gate import Gate
 from dropscope.api.middleware import ConditionalGet, RequestContext
-from dropscope.api.ratelimit import RateLimit
 from dropscope.api.routes import accounts, airdrops, curation, health, investors, keys, projects
 from dropscope.config import Settings
 from dropscope.domain.access import Scope
@@ -125,21 +125,21 @@ def create_app(
     site = Site(db=db, params=api.params, clock=clock, data_version=api.cache.version)
     app.router.routes.extend(dashboard_routes(site))
     # Middleware, innermost first (each add wraps the ones before it):
-    # RequestContext > auth > RateLimit > [KeysVersionGate] > CachedReads > ConditionalGet
-    # > routes.
+    # RequestContext > Gate > CachedReads > ConditionalGet > routes.
     app.add_middleware(ConditionalGet)
-    # -- cached GETs answered before the framework (api/fastpath.py), once auth, the rate
-    #    limiter and the keys-version gate have passed the request
+    # -- cached GETs answered before the framework (api/fastpath.py), once the gate passed them
     app.add_middleware(CachedReads, cache=api.cache, today=api.today)
-    # KeysVersionGate must sit directly inside RateLimit: in Redis mode a revoked key is only
-    # refused there, so nothing that answers (e.g. a cached-read fast path) may come between.
-    if verifier.remote:  # keys version from the rate limiter's Redis call (api/auth.py)
-        app.add_middleware(KeysVersionGate, verifier=verifier, clock=clock)
-    # -- rate limits and quotas (api/ratelimit.py): counts the caller that auth put in the scope
-    app.add_middleware(RateLimit, limiter=counters, clock=limiter_clock)
-    # -- API keys (api/auth.py): puts the Caller in scope["state"]["caller"], or 401 / 403
-    # (the dashboard's pages are public: no key, so no caller, so no rate-limit count)
-    app.add_middleware(Authenticate, verifier=verifier, clock=clock, public=PUBLIC_PREFIXES)
+    # -- API key, rate limit and (with Redis) keys version in one layer (api/gate.py): puts
+    #    the Caller in scope["state"]["caller"], or answers 401 / 403 / 429 / 503; the
+    #    dashboard's pages are public: no key asked, nothing counted
+    app.add_middleware(
+        Gate,
+        verifier=verifier,
+        limiter=counters,
+        clock=clock,
+        limiter_clock=limiter_clock,
+        public=PUBLIC_PREFIXES,
+    )
     app.add_middleware(RequestContext)
     return app
 

@@ -1,23 +1,12 @@
-"""Authentication as pure-ASGI middleware, and the scope each route requires.
+"""API keys at the edge: which requests are open, where the key is read from, the headers
+that mark an authenticated response, and the scope each route requires.
 
-`Authenticate` (outside the rate limiter) takes the key from ``Authorization: Bearer <key>``
-or, failing that, ``X-API-Key: <key>``, verifies it (`services.key_auth.KeyVerifier`) and
-puts the `Caller` in ``scope["state"]["caller"]``. Open without a key: ``/healthz``,
-``/readyz``, ``/docs``, ``/v1/openapi.json`` and ``POST /v1/accounts`` (sign-up, 404 unless
-enabled). Anything else without a usable key is answered here, before any route runs: 401
-problem+json with ``WWW-Authenticate: Bearer`` (missing, malformed, unknown, disabled,
-revoked or expired key: one message, so nothing tells a guesser which it was), or 403 from
-an address outside the key's allowlist. Paths outside ``/v1/`` under one of the `public`
-prefixes given to it (the web dashboard's pages) are open too; ``/v1`` requests never look
-at that list.
-
-Every authenticated response says ``Vary: Authorization, X-API-Key``; when the key came in
-``X-API-Key`` (which shared caches do not know to be a credential) it also says
-``Cache-Control: private``.
-
-`KeysVersionGate` (inside the rate limiter) is installed when the keys version comes from
-Redis: it compares the version the rate limiter's call returned (``Decision.keys_version``)
-with the one the cache was filled at, and on a change verifies the request again.
+The checks themselves run in `api.gate.Gate` (key, rate limit, keys version in one layer).
+Open without a key: ``/healthz``, ``/readyz``, ``/docs``, ``/v1/openapi.json`` and
+``POST /v1/accounts`` (sign-up, 404 unless enabled), and the paths outside ``/v1/`` under
+the `public` prefixes given to the gate (the web dashboard's pages, `is_public`: ``/v1``
+requests never look at that list). A key comes in ``Authorization: Bearer <key>`` or,
+failing that, ``X-API-Key: <key>``.
 
 Routes declare `requires(Scope.X)`: 403 when the key lacks the scope (admin does not imply
 read or write). It also declares both schemes in OpenAPI.
@@ -25,19 +14,16 @@ read or write). It also declares both schemes in OpenAPI.
 
 from __future__ import annotations
 
-from collections.abc import Callable, MutableMapping
-from datetime import datetime
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated
 
 from fastapi import Request, Security
 from fastapi.security import APIKeyHeader, HTTPBearer
-from starlette.types import ASGIApp, Message, Receive, Send
 from starlette.types import Scope as AsgiScope
 
-from dropscope.api.errors import error_response
 from dropscope.domain.access import Caller, Scope
-from dropscope.errors import DropscopeError, Forbidden, Unauthorized
-from dropscope.services.key_auth import MISSING_KEY, KeyVerifier
+from dropscope.errors import Forbidden, Unauthorized
+from dropscope.services.key_auth import MISSING_KEY
 
 OPEN_PREFIXES: tuple[str, ...] = ("/healthz", "/readyz", "/docs", "/v1/openapi.json")
 OPEN_ROUTES: frozenset[tuple[str, str]] = frozenset({("POST", "/v1/accounts")})
@@ -59,6 +45,8 @@ api_key_scheme = APIKeyHeader(
 def is_open(method: str, path: str) -> bool:
     if (method, path) in OPEN_ROUTES:
         return True
+    if not path.startswith(OPEN_PREFIXES):  # the common case, in one C call
+        return False
     return any(path == p or path.startswith(p + "/") for p in OPEN_PREFIXES)
 
 
@@ -87,85 +75,12 @@ def client_ip(scope: AsgiScope) -> str | None:
     return str(client[0]) if client else None
 
 
-class Authenticate:
-    """Puts the verified `Caller` in the scope, or answers 401/403 (see the module)."""
-
-    def __init__(
-        self,
-        app: ASGIApp,
-        *,
-        verifier: KeyVerifier,
-        clock: Callable[[], datetime],
-        public: tuple[str, ...] = (),
-    ) -> None:
-        self.app = app
-        self.verifier = verifier
-        self.clock = clock
-        self.public = public
-
-    async def __call__(self, scope: AsgiScope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] != "http"
-            or is_open(scope["method"], scope["path"])
-            or is_public(scope["path"], self.public)
-        ):
-            await self.app(scope, receive, send)
-            return
-        key, via_header = presented_key(scope)
-        state: MutableMapping[str, Any] = scope.setdefault("state", {})
-        try:
-            if key is None:
-                raise Unauthorized(MISSING_KEY)
-            state["caller"] = await self.verifier.verify(key, client_ip(scope), self.clock())
-        except DropscopeError as exc:
-            response = await error_response(scope, exc)
-            response.raw_headers.append((b"vary", VARY))
-            await response(scope, receive, send)
-            return
-        await self.app(scope, receive, _private_send(send, private=via_header))
-
-
-class KeysVersionGate:
-    """Re-verifies a request when the Redis keys version the rate limiter read differs from
-    the one the verified-key cache was filled at (remote mode only)."""
-
-    def __init__(
-        self, app: ASGIApp, *, verifier: KeyVerifier, clock: Callable[[], datetime]
-    ) -> None:
-        self.app = app
-        self.verifier = verifier
-        self.clock = clock
-
-    async def __call__(self, scope: AsgiScope, receive: Receive, send: Send) -> None:
-        state = scope.get("state") or {}
-        decision = state.get("ratelimit")
-        if scope["type"] != "http" or "caller" not in state or decision is None:
-            await self.app(scope, receive, send)
-            return
-        if not self.verifier.confirm_remote(getattr(decision, "keys_version", None)):
-            key, _ = presented_key(scope)
-            assert key is not None  # it was verified a moment ago
-            try:
-                state["caller"] = await self.verifier.verify(
-                    key, client_ip(scope), self.clock(), count=False
-                )
-            except DropscopeError as exc:
-                await (await error_response(scope, exc))(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
-
-
-def _private_send(send: Send, *, private: bool) -> Send:
-    async def wrapped(message: Message) -> None:
-        if message["type"] == "http.response.start":
-            headers = list(message.get("headers", ()))
-            _merge_vary(headers)
-            if private:
-                _make_private(headers)
-            message = {**message, "headers": headers}
-        await send(message)
-
-    return wrapped
+def credential_headers(headers: list[tuple[bytes, bytes]], *, private: bool) -> None:
+    """Mark a response to an authenticated request: ``Vary: Authorization, X-API-Key``, and
+    ``Cache-Control: private`` when the key came in ``X-API-Key`` (`private`)."""
+    _merge_vary(headers)
+    if private:
+        _make_private(headers)
 
 
 def _merge_vary(headers: list[tuple[bytes, bytes]]) -> None:

@@ -1,4 +1,6 @@
-"""Rate limits and quotas as pure-ASGI middleware, placed after authentication.
+"""Rate limits and quotas at the edge: the headers and the 429 refusal (used by
+`api.gate.Gate`, which counts every authenticated request), and `RateLimit`, the same as a
+pure-ASGI middleware of its own, for a caller that another layer put in the scope.
 
 For a request whose scope carries a caller (``scope["state"]["caller"]``, a
 `dropscope.domain.access.Caller` put there by the auth middleware), it counts one hit of
@@ -16,9 +18,7 @@ exempt paths (health, docs, OpenAPI) are not counted and carry no rate-limit hea
 
 The decision is left in ``scope["state"]["ratelimit"]`` (a `Decision`) for routes such as
 /v1/usage. If that slot is already filled when this middleware runs, it is used as is and no
-second hit is counted: the auth middleware may call ``limiter.hit`` itself, to read
-``Decision.keys_version`` (revocations) in the same single Redis round trip before it lets
-the request through.
+second hit is counted.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from collections.abc import Callable, MutableMapping
 from datetime import datetime
 from typing import Any
 
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dropscope.api.errors import error_response
@@ -40,7 +41,25 @@ EXEMPT_PATHS: tuple[str, ...] = ("/healthz", "/readyz", "/docs", "/v1/openapi.js
 
 def is_exempt(path: str, exempt: tuple[str, ...] = EXEMPT_PATHS) -> bool:
     """`path` is one of `exempt` or below one of them (e.g. /docs/oauth2-redirect)."""
+    if not path.startswith(exempt):  # the common case, in one C call
+        return False
     return any(path == p or path.startswith(p + "/") for p in exempt)
+
+
+def limit_headers(decision: Decision) -> list[tuple[bytes, bytes]]:
+    """``RateLimit-Policy`` and ``RateLimit`` for a response counted by `decision`."""
+    return [
+        (b"ratelimit-policy", decision.policy.encode()),
+        (b"ratelimit", decision.limit.encode()),
+    ]
+
+
+async def refusal(scope: Scope, decision: Decision) -> Response:
+    """The 429 problem+json (``Retry-After``, ``violated-policies``) for a refused request."""
+    assert decision.retry_after is not None
+    assert decision.violated is not None
+    refused = RateLimited(decision.message, decision.retry_after, decision.violated)
+    return await error_response(scope, refused)
 
 
 class RateLimit:
@@ -76,22 +95,16 @@ class RateLimit:
                 await (await error_response(scope, exc))(scope, receive, send)
                 return
             state["ratelimit"] = decision
-        extra = [
-            (b"ratelimit-policy", decision.policy.encode()),
-            (b"ratelimit", decision.limit.encode()),
-        ]
+        extra = limit_headers(decision)
         if not decision.allowed:
-            assert decision.retry_after is not None
-            assert decision.violated is not None
-            refused = RateLimited(decision.message, decision.retry_after, decision.violated)
-            response = await error_response(scope, refused)
+            response = await refusal(scope, decision)
             response.raw_headers.extend(extra)
             await response(scope, receive, send)
             return
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message = {**message, "headers": [*message.get("headers", ()), *extra]}
+                message["headers"] = [*message.get("headers", ()), *extra]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

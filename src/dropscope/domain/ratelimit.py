@@ -32,9 +32,9 @@ backends compute exactly the same thing.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from typing import NamedTuple
 
 from dropscope.domain.access import Plan
 
@@ -125,10 +125,10 @@ class WindowLog:
         self._times.append(now_us)
 
 
-@dataclass(frozen=True, slots=True)
-class PolicyState:
+class PolicyState(NamedTuple):
     """One policy for one key at one moment: quota ``q``, window ``w`` (s), used and
-    remaining ``r`` requests, and ``t``, the effective window (s)."""
+    remaining ``r`` requests, and ``t``, the effective window (s). (Named tuples, like
+    `Decision`: built on every request, and cheaper to build than frozen dataclasses.)"""
 
     name: str
     quota: int
@@ -146,8 +146,7 @@ class PolicyState:
         return f'"{self.name}";r={self.remaining};t={self.reset}'
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(NamedTuple):
     """The outcome of one request against a key's limits, with the header values to send.
 
     `policy` is the RateLimit-Policy value, `limit` the RateLimit value; on refusal
@@ -188,16 +187,22 @@ def minute_state(plan: Plan, now_us: int, used: int, oldest_us: int | None) -> P
     return PolicyState(MINUTE, plan.per_minute, WINDOW_SECONDS, used, remaining, reset)
 
 
-def month_state(plan: Plan, now: datetime, used: int) -> PolicyState:
+def month_state(plan: Plan, now: datetime, used: int, now_us: int | None = None) -> PolicyState:
+    start, end, _ = _month_of(now)
+    now_us = epoch_us(now) if now_us is None else now_us
     remaining = max(0, plan.per_month - used)
-    return PolicyState(
-        MONTH, plan.per_month, seconds_in_month(now), used, remaining, seconds_to_month_end(now)
-    )
+    reset = max(1, _ceil_seconds(end - now_us))  # = seconds_to_month_end(now)
+    return PolicyState(MONTH, plan.per_month, (end - start) // US, used, remaining, reset)
 
 
 def most_constraining(states: tuple[PolicyState, ...]) -> PolicyState:
     """The state with the fewest remaining requests; ties go to the longer wait."""
-    return min(states, key=lambda s: (s.remaining, -s.reset))
+    if len(states) != 2:
+        return min(states, key=lambda s: (s.remaining, -s.reset))
+    first, second = states  # the common case (minute, month), without a key function
+    if (first.remaining, -first.reset) <= (second.remaining, -second.reset):
+        return first
+    return second
 
 
 def decide(
@@ -212,9 +217,10 @@ def decide(
 ) -> Decision:
     """Build the decision from a backend's counts *after* the hit (an admitted request is
     already counted; a refused one counts nowhere)."""
+    now_us = epoch_us(now)
     states = (
-        minute_state(plan, epoch_us(now), minute_used, minute_oldest_us),
-        month_state(plan, now, month_used),
+        minute_state(plan, now_us, minute_used, minute_oldest_us),
+        month_state(plan, now, month_used, now_us),
     )
     policy = _policy_header(states[0].quota, states[1].quota, states[1].window)
     if allowed:

@@ -5,9 +5,15 @@
 2. HMAC-SHA256 of the key under the current pepper: the cache key (the plain key is never
    kept, not even in memory beyond the request);
 3. freshness: the verified-key cache is valid for one **keys version** (the `meta` counter
-   every key change bumps). Without Redis it is read on every request: inline on SQLite
-   (about 5 µs, its own connection, WAL), coalesced on PostgreSQL (a request waits for one
-   read that started after it arrived; concurrent requests share it). With Redis on
+   every key change bumps). Without Redis it is read for every request, by a read that
+   starts after the request arrived. On SQLite the read is inline (about 5 µs, its own
+   connection, WAL) and shared by the requests (tasks) verified in the same event-loop
+   iteration: the first one reads and schedules (`call_soon`) the end of that sharing, so
+   any request whose task is scheduled after the read (it arrived later) queues behind that
+   callback and reads again; a task that asks a second time (a second request from the
+   same task, as in-process callers make) reads again too. On PostgreSQL reads are
+   coalesced in a thread (a request waits for one read that started after it arrived;
+   concurrent requests share it). With Redis on
    PostgreSQL (`remote=True`) the read is left to the rate limiter's single Redis call,
    which returns ``<prefix>:keys_version``; the API hands it to `confirm_remote`, and the
    database is still checked every `recheck_seconds` in case a Redis INCR was lost;
@@ -135,6 +141,10 @@ class KeyVerifier:
         self._recheck = recheck_seconds
         self._monotonic = monotonic
         self._checked_at = float("-inf")
+        # SQLite: the loop in whose current iteration the version was read, and the tasks
+        # (requests) that used that read; a task asking twice reads again (see `_fresh`)
+        self._turn: asyncio.AbstractEventLoop | None = None
+        self._turn_tasks: set[asyncio.Task[Any] | None] = set()
         self._version: int | None = None
         self._remote: object = _MISS
         self._cache: dict[str, _Entry | None] = {}
@@ -194,12 +204,22 @@ class KeyVerifier:
                 return
             self._checked_at = now
         if self._probe.is_sqlite:
+            loop, task = asyncio.get_running_loop(), asyncio.current_task()
+            if self._turn is loop and task not in self._turn_tasks:
+                self._turn_tasks.add(task)  # read in this iteration, after this task arrived
+                return
             version = self._probe.read()
+            if self._turn is not loop:
+                loop.call_soon(self._next_turn)
+            self._turn, self._turn_tasks = loop, {task}
         else:
             version = await self._coalesced.read()
         if version != self._version:
             self._version = version
             self._drop()
+
+    def _next_turn(self) -> None:
+        self._turn, self._turn_tasks = None, set()
 
     def _drop(self) -> None:
         self._cache.clear()

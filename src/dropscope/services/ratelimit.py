@@ -3,8 +3,9 @@
 - `InProcessLimiter`: counters in this process's memory. Exact for one worker process only.
 - `RedisLimiter`: counters in Redis, exact across any number of worker processes and hosts.
   One request is at most ONE round trip (the hits of concurrent requests in one worker are
-  pipelined together, so under load it is less): a Lua script (run by EVALSHA, loaded once;
-  a NOSCRIPT reply, e.g. after a Redis restart, loads it again and retries) that, atomically,
+  pipelined together by `services.redis_wire`, so under load it is less): a Lua script
+  (run by EVALSHA, loaded once; a NOSCRIPT reply, e.g. after a Redis restart, loads it
+  again and retries) that, atomically,
   1. drops the minute log's entries older than 60 s (sorted set, score = µs, one unique member
      per admitted request), counts the rest, and reads this month's counter;
   2. if both have room, adds the request to the log and INCRs the month counter (refused
@@ -33,12 +34,12 @@ import hashlib
 import itertools
 import os
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from redis.exceptions import NoScriptError, RedisError
+from redis.exceptions import RedisError
 
 from dropscope.domain.access import Plan
 from dropscope.domain.ratelimit import (
@@ -52,6 +53,7 @@ from dropscope.domain.ratelimit import (
     seconds_to_month_end,
 )
 from dropscope.errors import StorageError
+from dropscope.services.redis_wire import RedisReplyError, RedisUnavailable, RedisWire, bulk
 
 UNAVAILABLE = "rate-limit counters are unavailable; the request was not served, retry shortly"
 MINUTE_LOG_TTL_MS = WINDOW_US // 1000 + 1000  # the log outlives its last admission by 1 s
@@ -126,129 +128,169 @@ class InProcessLimiter:
         return None
 
 
-# KEYS: 1 minute log (sorted set), 2 month counter, 3 keys version
-# ARGV: 1 now (µs), 2 cutoff = now - 60 s (µs), 3 per-minute quota, 4 per-month quota,
-#       5 unique member for this request, 6 minute log TTL (ms), 7 month counter TTL (s).
+# One script call counts a whole batch: the hits that the concurrent requests of one worker
+# made in one event-loop turn, in the order they were made, each exactly as if alone.
+# KEYS: for request i of the batch, 2i-1 its key's minute log (sorted set) and 2i its month
+#       counter; the last one is the keys version.
+# ARGV: 1 the minute log's TTL (ms); then six per request, from a = 2 + 6(i-1): per-minute
+#       quota, per-month quota, now (µs), cutoff = now - 60 s (µs), a unique member, the
+#       month counter's TTL (s).
 # Times travel as strings and are never turned into Lua numbers (which would print them
-# with too few digits). The reply is one string, "allowed minute_used month_used oldest
-# version" (oldest and version may be empty): one bulk string parses faster than an array.
+# with too few digits). The reply is an array: for each request one string "allowed
+# minute_used month_used oldest" (oldest may be empty), then the keys version ('' if none).
 HIT_SCRIPT = """
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
-local minute_used = redis.call('ZCARD', KEYS[1])
-local month_used = tonumber(redis.call('GET', KEYS[2]) or '0')
-local allowed = 0
-if minute_used < tonumber(ARGV[3]) and month_used < tonumber(ARGV[4]) then
-  allowed = 1
-  redis.call('ZADD', KEYS[1], ARGV[1], ARGV[5])
-  redis.call('PEXPIRE', KEYS[1], ARGV[6])
-  minute_used = minute_used + 1
-  month_used = redis.call('INCR', KEYS[2])
-  if month_used == 1 then redis.call('EXPIRE', KEYS[2], ARGV[7]) end
+local n = (#KEYS - 1) / 2
+local out = {}
+for i = 1, n do
+  local log, month_key, a = KEYS[2 * i - 1], KEYS[2 * i], 2 + 6 * (i - 1)
+  redis.call('ZREMRANGEBYSCORE', log, '-inf', ARGV[a + 3])
+  local minute_used = redis.call('ZCARD', log)
+  local month_used = tonumber(redis.call('GET', month_key) or '0')
+  local allowed = 0
+  if minute_used < tonumber(ARGV[a]) and month_used < tonumber(ARGV[a + 1]) then
+    allowed = 1
+    redis.call('ZADD', log, ARGV[a + 2], ARGV[a + 4])
+    redis.call('PEXPIRE', log, ARGV[1])
+    minute_used = minute_used + 1
+    month_used = redis.call('INCR', month_key)
+    if month_used == 1 then redis.call('EXPIRE', month_key, ARGV[a + 5]) end
+  end
+  local oldest = redis.call('ZRANGE', log, 0, 0, 'WITHSCORES')[2] or ''
+  out[i] = allowed .. ' ' .. minute_used .. ' ' .. month_used .. ' ' .. oldest
 end
-local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2] or ''
-local version = redis.call('GET', KEYS[3]) or ''
-return allowed .. ' ' .. minute_used .. ' ' .. month_used .. ' ' .. oldest .. ' ' .. version
+out[n + 1] = redis.call('GET', KEYS[#KEYS]) or ''
+return out
 """
 HIT_SHA = hashlib.sha1(HIT_SCRIPT.encode(), usedforsecurity=False).hexdigest()
+_EVALSHA = bulk((b"EVALSHA", HIT_SHA))
+_Hit = tuple[bytes, bytes, asyncio.Future[tuple[bytes, bytes]]]  # keys, args, its reply
 
 
 class RedisLimiter:
-    """Counters in Redis: exact across processes; at most one round trip per `hit` (the hits
-    of concurrent requests in one worker share a pipelined round trip)."""
+    """Counters in Redis: exact across processes; one round trip per `hit` (the hits of
+    concurrent requests in one worker share a pipelined write and read, `RedisWire`).
+    `client` (redis-py) serves the cold paths: `peek`, `ping`; `wire` the hot one."""
 
-    def __init__(self, client: aioredis.Redis, *, prefix: str = "dropscope") -> None:
+    def __init__(
+        self, client: aioredis.Redis, wire: RedisWire, *, prefix: str = "dropscope"
+    ) -> None:
         self._redis = client
+        self._wire = wire
         self.prefix = prefix
         self.keys_version_key = f"{prefix}:keys_version"
-        self._member = f"{os.getpid()}.{os.urandom(4).hex()}"
+        self._member = f"{os.getpid()}.{os.urandom(4).hex()}.".encode()  # + a sequence number
         self._seq = itertools.count()
-        self._queue: list[tuple[list[Any], asyncio.Future[bytes]]] = []
+        self._encoded_keys: dict[tuple[str, str], bytes] = {}
+        self._encoded_plans: dict[tuple[int, int], bytes] = {}
+        self._version_key = bulk((self.keys_version_key,))
+        self._log_ttl = bulk((MINUTE_LOG_TTL_MS,))
+        self._queue: list[_Hit] = []
         self._senders: set[asyncio.Task[None]] = set()
 
     @classmethod
     def from_url(cls, url: str, *, prefix: str = "dropscope", timeout: float = 1.0) -> RedisLimiter:
-        """A limiter on a new connection pool. One quick retry covers a pooled connection
-        that Redis closed; a Redis that is down fails within about `timeout` seconds."""
+        """A limiter on new connections. One quick retry covers a pooled connection that
+        Redis closed; a Redis that is down fails within about `timeout` seconds."""
         client = aioredis.Redis.from_url(
             url,
             socket_timeout=timeout,
             socket_connect_timeout=timeout,
             retry=Retry(NoBackoff(), 1),
         )
-        return cls(client, prefix=prefix)
+        return cls(client, RedisWire(url, timeout=timeout), prefix=prefix)
+
+    @property
+    def round_trips(self) -> int:
+        """Script calls sent so far (each one request, or a batch of concurrent ones)."""
+        return self._wire.sent
 
     def _keys(self, key_id: str, now: datetime) -> list[str]:
         base = f"{self.prefix}:rl:{key_id}"
         return [f"{base}:minute", f"{base}:month:{month_id(now)}", self.keys_version_key]
 
-    async def _run(self, argv: list[Any]) -> bytes:
-        """One script call (keys then args). Calls made in the same event-loop turn, by
-        concurrent requests of this worker, travel together in one pipeline."""
-        waiter: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
-        self._queue.append((argv, waiter))
-        if len(self._queue) == 1:  # the first of a batch starts its sender, which runs
-            task = asyncio.create_task(self._send())  # once the ready tasks have queued
-            self._senders.add(task)
-            task.add_done_callback(self._senders.discard)
-        return await waiter
+    def _key_part(self, key_id: str, now: datetime) -> bytes:
+        """A key's two Redis keys, RESP-encoded once per key and month."""
+        slot = (key_id, month_id(now))
+        part = self._encoded_keys.get(slot)
+        if part is None:
+            if len(self._encoded_keys) >= 10_000:
+                self._encoded_keys.clear()
+            part = self._encoded_keys[slot] = bulk(tuple(self._keys(key_id, now)[:2]))
+        return part
 
-    async def _send(self) -> None:
+    def _plan_part(self, plan: Plan) -> bytes:
+        slot = (plan.per_minute, plan.per_month)
+        part = self._encoded_plans.get(slot)
+        if part is None:
+            part = self._encoded_plans[slot] = bulk(slot)
+        return part
+
+    def _send(self) -> None:
+        """Send the queued hits (one batch, one script call) from a task of their own."""
         batch, self._queue = self._queue, []
+        n = len(batch)
+        command = b"".join(
+            (
+                b"*%d\r\n" % (3 + 2 * n + 2 + 6 * n),
+                _EVALSHA,
+                b"$%d\r\n%d\r\n" % (len(str(2 * n + 1)), 2 * n + 1),
+                *(keys for keys, _, _ in batch),
+                self._version_key,  # the last key; then ARGV[1], then each request's six
+                self._log_ttl,
+                *(args for _, args, _ in batch),
+            )
+        )
+        task = asyncio.get_running_loop().create_task(self._call(command, batch))
+        self._senders.add(task)
+        task.add_done_callback(self._senders.discard)
+
+    async def _call(self, command: bytes, batch: list[_Hit]) -> None:
+        """Run one batch; on NOSCRIPT (e.g. after a Redis restart) load the script and try
+        once more. Any failure fails every request of the batch with `StorageError`."""
         try:
-            replies = await self._evalsha([argv for argv, _ in batch])
-        except RedisError as exc:
-            for _, waiter in batch:
+            try:
+                reply = await self._wire.call_encoded(command)
+            except RedisReplyError as exc:
+                if exc.code != "NOSCRIPT":
+                    raise
+                await self._wire.call(b"SCRIPT", b"LOAD", HIT_SCRIPT)
+                reply = await self._wire.call_encoded(command)
+            if not isinstance(reply, list) or len(reply) != len(batch) + 1:
+                raise RedisUnavailable(f"unexpected reply to the rate-limit script: {reply!r}")
+        except (RedisUnavailable, RedisReplyError) as exc:
+            for _, _, waiter in batch:
                 if not waiter.done():  # a request that went away no longer waits
                     error = StorageError(UNAVAILABLE)
                     error.__cause__ = exc
                     waiter.set_exception(error)
             return
-        for (_, waiter), reply in zip(batch, replies, strict=True):
+        version = reply[-1]
+        for (_, _, waiter), result in zip(batch, reply, strict=False):
             if not waiter.done():
-                waiter.set_result(bytes(reply))
-
-    async def _evalsha(self, calls: list[list[Any]]) -> list[Any]:
-        """EVALSHA each call: alone, or pipelined (not a transaction: each script is atomic
-        by itself); on NOSCRIPT, load the script and send the refused calls again."""
-        if len(calls) == 1:
-            try:
-                return [await self._redis.evalsha(HIT_SHA, 3, *calls[0])]
-            except NoScriptError:
-                await self._redis.script_load(HIT_SCRIPT)
-                return [await self._redis.evalsha(HIT_SHA, 3, *calls[0])]
-        replies = await self._pipeline(calls)
-        missing = [i for i, reply in enumerate(replies) if isinstance(reply, NoScriptError)]
-        if missing:
-            await self._redis.script_load(HIT_SCRIPT)
-            again = await self._pipeline([calls[i] for i in missing])
-            for i, reply in zip(missing, again, strict=True):
-                replies[i] = reply
-        for reply in replies:
-            if isinstance(reply, Exception):
-                raise reply
-        return replies
-
-    async def _pipeline(self, calls: list[list[Any]]) -> list[Any]:
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for argv in calls:
-                pipe.evalsha(HIT_SHA, 3, *argv)
-            return list(await pipe.execute(raise_on_error=False))
+                waiter.set_result((result, version))
 
     async def hit(self, key_id: str, plan: Plan, now: datetime) -> Decision:
         now_us = epoch_us(now)
-        member = f"{now_us}:{self._member}:{next(self._seq)}"
-        ttl = seconds_to_month_end(now) + MONTH_GRACE_SECONDS
-        args = [
-            now_us,
-            now_us - WINDOW_US,
-            plan.per_minute,
-            plan.per_month,
+        at, cutoff = b"%d" % now_us, b"%d" % (now_us - WINDOW_US)
+        member = b"%b%d" % (self._member, next(self._seq))
+        ttl = b"%d" % (seconds_to_month_end(now) + MONTH_GRACE_SECONDS)
+        args = self._plan_part(plan) + b"$%d\r\n%b\r\n$%d\r\n%b\r\n$%d\r\n%b\r\n$%d\r\n%b\r\n" % (
+            len(at),
+            at,
+            len(cutoff),
+            cutoff,
+            len(member),
             member,
-            MINUTE_LOG_TTL_MS,
+            len(ttl),
             ttl,
-        ]
-        reply = await self._run([*self._keys(key_id, now), *args])
-        allowed, minute_used, month_used, oldest, version = reply.decode().split(" ", 4)
+        )  # this request's six arguments, as `bulk` would encode them
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[tuple[bytes, bytes]] = loop.create_future()
+        self._queue.append((self._key_part(key_id, now), args, waiter))
+        if len(self._queue) == 1:  # the first of a batch: sent once the ready tasks queued
+            loop.call_soon(self._send)
+        result, version = await waiter
+        allowed, minute_used, month_used, oldest = result.decode().split(" ", 3)
         return decide(
             plan,
             now,
@@ -256,7 +298,7 @@ class RedisLimiter:
             minute_used=int(minute_used),
             minute_oldest_us=int(float(oldest)) if oldest else None,
             month_used=int(month_used),
-            keys_version=version or None,
+            keys_version=version.decode() or None,
         )
 
     async def peek(self, key_id: str, plan: Plan, now: datetime) -> Decision:
@@ -290,6 +332,7 @@ class RedisLimiter:
             return False
 
     async def aclose(self) -> None:
+        await self._wire.aclose()
         await self._redis.aclose()
 
 

@@ -215,6 +215,52 @@ def test_redis_agrees_with_the_in_process_backend(q: int, steps: list[int]) -> N
 
 
 @pytest.mark.redis
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    q=st.integers(1, 4),
+    hits=st.lists(
+        st.tuples(
+            st.sampled_from(["a", "b"]),
+            st.one_of(st.just(0), st.integers(1, WINDOW_US // 3), st.just(WINDOW_US)),
+        ),
+        min_size=1,
+        max_size=30,
+    ),
+    split=st.integers(0, 30),
+)
+def test_redis_batches_agree_with_the_in_process_backend(
+    q: int, hits: list[tuple[str, int]], split: int
+) -> None:
+    """Hits sent together (one batch, one script call, shared reads per key) decide exactly
+    as the same hits one at a time in process, minute window sliding within the batch."""
+    plan = Plan("p", per_minute=q, per_month=q + 2)
+
+    async def both() -> None:
+        url, prefix = redis_url(), unique_prefix()
+        remote, local = RedisLimiter.from_url(url, prefix=prefix), InProcessLimiter()
+        now = datetime(2026, 11, 30, 23, 59, 30, tzinfo=UTC)
+        timed = []
+        for key, step in hits:
+            now += timedelta(microseconds=step)
+            timed.append((key, now))
+        try:
+            got = []
+            for part in (timed[:split], timed[split:]):  # two batches, in order
+                got += await asyncio.gather(*(remote.hit(k, plan, t) for k, t in part))
+            want = [await local.hit(k, plan, t) for k, t in timed]
+            assert [(d.allowed, d.limit, d.retry_after) for d in got] == [
+                (d.allowed, d.limit, d.retry_after) for d in want
+            ]
+        finally:
+            await remote.aclose()
+            delete_prefix(url, prefix)
+
+    asyncio.run(both())
+
+
+@pytest.mark.redis
 async def test_redis_hit_is_one_round_trip_in_steady_state(
     redis_limiter: RedisLimiter, clock: Clock
 ) -> None:

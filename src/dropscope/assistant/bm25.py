@@ -46,10 +46,10 @@ class BM25:
             self.idf[term] = idf
 
     def term_idf(self, term: str) -> float:
-        """A term's idf; a term no document has gets the highest possible idf (it is the
-        most specific part of a question, and nothing answers it)."""
+        """A term's idf; a term no document has weighs as a rare one (in two documents): it
+        is a specific part of a question that nothing matches, or a paraphrase."""
         found = self.idf.get(term)
-        return found if found is not None else math.log(1.0 + (self.size + 0.5) / 0.5)
+        return found if found is not None else math.log(1.0 + (self.size - 1.5) / 2.5)
 
     @classmethod
     def from_texts(cls, texts: Sequence[str]) -> BM25:

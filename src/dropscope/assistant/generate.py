@@ -66,6 +66,8 @@ class CitationFilter:
         self._held = ""
         cut = text.rfind("[")
         if cut != -1 and "]" not in text[cut:] and re.fullmatch(r"\[\d*", text[cut:]):
+            if cut > 0 and text[cut - 1] == " ":
+                cut -= 1  # the space goes with the marker if the marker goes
             text, self._held = text[:cut], text[cut:]
         return self._clean(text)
 
@@ -112,15 +114,21 @@ class ExtractiveGenerator:
         mass = sum(wanted.values())
         if not mass:
             return []
+        # Terms that name a retrieved document (a project, an investor) are the question's
+        # subject: a sentence from a document about another subject is worth less.
+        titles = [set(terms(src.title)) for src in sources]
+        subject = {t for t in wanted if any(t in tt for tt in titles)}
         scored: list[tuple[float, int, int, str]] = []
         for rank, src in enumerate(sources):
-            title_terms = set(terms(src.title))
+            title_terms = titles[rank]
             for pos, sentence in enumerate(sentences(src.text)):
                 have = set(terms(sentence))
                 # a card's title names its subject, which its sentences often leave implicit
                 share = sum(w for t, w in wanted.items() if t in have) / mass
                 context = sum(w for t, w in wanted.items() if t in title_terms and t not in have)
-                score = share + 0.5 * context / mass - 0.01 * rank - 0.001 * pos
+                score = share + context / mass - 0.01 * rank - 0.001 * pos
+                if subject and not subject & title_terms:
+                    score *= 0.7 if subject & have else 0.5
                 if share > 0 and score >= self.cutoff:
                     scored.append((score, src.n, pos, sentence))
         scored.sort(key=lambda s: (-s[0], s[1], s[2]))

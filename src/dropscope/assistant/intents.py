@@ -62,6 +62,9 @@ _INVESTORS_OF = [
         r"^(?:who|what|which) (?:are|were) (?:the )?(?:investors|backers) (?:in|of|behind) (.+)$"
     ),
     re.compile(r"^(?:list |show )?(?:the )?(?:investors|backers) (?:in|of|behind) (.+)$"),
+    re.compile(
+        r"^(?:which|what) (?:investors|funds|vcs) (?:back|backed|fund|funded|invested in) (.+)$"
+    ),
     re.compile(r"^who (?:are|were) (.+?)'s? (?:investors|backers)$"),
 ]
 _BACKED = r"(?:invest(?:ed)? in|back(?:ed)?|fund(?:ed)?)"

@@ -151,11 +151,25 @@ def _stem(word: str) -> str:
     return word
 
 
+# Phrases written several ways in the sources, folded to one form before splitting.
+_PHRASES = [
+    (re.compile(r"\bvirtual machines?\b"), "vm"),
+    (re.compile(r"\blayer[- ]?(?:2|two)\b"), "l2"),
+    (re.compile(r"\blayer[- ]?(?:1|one)\b"), "l1"),
+    (re.compile(r"\bzero[- ]knowledge\b"), "zk"),
+    (re.compile(r"\btoken generation event\b"), "tge"),
+    (re.compile(r"\b(?:renamed|rebranded|formerly known as|now known as|formerly)\b"), "formerly"),
+]
+
+
 def terms(text: str) -> list[str]:
     """Index terms of `text`: lower-cased words and numbers, no stop words, crude singulars.
     A number keeps its decimal point ("3.4"), and "1,000" becomes "1000"."""
     out = []
-    for m in _WORD.findall(text.lower().replace("’", "'")):
+    text = text.lower().replace("’", "'")
+    for pattern, replacement in _PHRASES:
+        text = pattern.sub(replacement, text)
+    for m in _WORD.findall(text):
         w = m.replace(",", "")
         if w in STOP_WORDS or (len(w) == 1 and not w.isdigit()):
             continue

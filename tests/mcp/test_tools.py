@@ -187,6 +187,11 @@ async def test_bad_arguments_are_refused_by_the_schema(client):
 async def test_project_resource(client):
     templates = (await client.list_resource_templates()).resource_templates
     assert [t.uri_template for t in templates] == ["project://{slug}"]
+    listed = (await client.list_resources()).resources
+    assert len(listed) == 16
+    taiko = next(r for r in listed if str(r.uri) == "project://taiko")
+    assert taiko.title == "Taiko"
+    assert taiko.mime_type == "application/json"
     read = await client.read_resource("project://taiko")
     body = json.loads(read.contents[0].text)  # type: ignore[union-attr]
     assert body["slug"] == "taiko"

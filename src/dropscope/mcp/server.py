@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import anyio.to_thread
 from mcp.server.mcpserver import MCPServer
+from mcp.types import Resource
 
 from dropscope import __version__
 from dropscope.mcp import assistant, research
@@ -27,10 +31,36 @@ Cite the `sources` (title, URL) you rely on. This is research, not financial adv
 """
 
 
-def build_server(ctx: ToolContext) -> MCPServer:
+class DropscopeServer(MCPServer):
+    """An MCP server that also lists one `project://<slug>` resource per project in the
+    database (read when listed, so projects added since the start show up)."""
+
+    def __init__(self, ctx: ToolContext, **options: Any) -> None:
+        super().__init__("dropscope", **options)
+        self._ctx = ctx
+
+    async def list_resources(self) -> list[Resource]:
+        return [*await super().list_resources(), *await anyio.to_thread.run_sync(self._projects)]
+
+    def _projects(self) -> list[Resource]:
+        with self._ctx.db.unit_of_work(read_only=True) as uow:
+            projects = uow.projects.list_all()
+        return [
+            Resource(
+                uri=f"project://{p.slug}",
+                name=p.slug,
+                title=p.name,
+                description=p.summary,
+                mime_type="application/json",
+            )
+            for p in sorted(projects, key=lambda p: p.slug)
+        ]
+
+
+def build_server(ctx: ToolContext) -> DropscopeServer:
     """The server over `ctx`'s database; each tool call is one read-only unit of work."""
-    server: MCPServer = MCPServer(
-        "dropscope",
+    server = DropscopeServer(
+        ctx,
         title="dropscope airdrop research",
         description="Crypto airdrop research with sources: projects, statuses, scores, "
         "funding, investors and past airdrops.",

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+import shutil
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 
 import pytest
 
-from dropscope.assistant.generate import NOT_ADVICE
-from dropscope.errors import InvalidInput, NotFound
+from dropscope.assistant.generate import NOT_ADVICE, Source
+from dropscope.errors import InvalidInput, NotFound, SourceUnavailable
 from dropscope.services import assistant as svc
 from dropscope.services.assistant import Assistant
+from dropscope.services.curation import patch_project
 from dropscope.services.database import Database
-from tests.assistant.support import loaded_database, make_assistant
+from tests.assistant.support import (
+    DATA_DIR,
+    NOW,
+    embedding_cache,
+    loaded_database,
+    make_assistant,
+)
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -89,3 +99,97 @@ def test_unknown_answer_says_so(assistant: Assistant) -> None:
     assert ans.text.startswith("I don't know from the data")
     assert ans.citations == ()
     assert ans.text.endswith(NOT_ADVICE)
+
+
+# --- re-indexing, fallback, generators (each on a database of its own) ---------------------
+
+
+@pytest.fixture
+def own_db(tmp_path: Path) -> Iterator[Database]:
+    with loaded_database("sqlite", tmp_path) as db:
+        yield db
+
+
+def test_a_write_reindexes_only_what_changed(
+    own_db: Database, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    notes = tmp_path / "data"
+    shutil.copytree(DATA_DIR / "notes", notes / "notes")
+    a = Assistant(
+        own_db, data_dir=notes, cache_dir=embedding_cache(request.config), clock=lambda: NOW
+    )
+    first = a.refresh()
+    assert first is not None
+    assert first.documents > 60
+    assert a.refresh() is None  # nothing changed: no work
+    with own_db.unit_of_work() as uow:
+        patch_project(uow, "astria", {"summary": "Astria is a shared sequencer (zephyrine)."}, NOW)
+    hits = a.search("zephyrine", 3)
+    assert hits[0].id == "project://astria"
+    update = a.last_update
+    assert update is not None
+    assert update.changed_documents == ("project://astria",)
+    assert update.embedded_chunks == 1
+    # editing a note re-chunks that note only; unchanged sections keep their vectors
+    path = notes / "notes" / "astria.md"
+    path.write_text(path.read_text().replace("Robot Ventures", "Robot Ventures (quillwort)"))
+    assert a.search("quillwort", 1)[0].id.startswith("note://astria#")
+    update = a.last_update
+    assert update is not None
+    assert update.changed_documents == ("note://astria",)
+    assert update.embedded_chunks == 1
+
+
+def test_bm25_alone_with_a_logged_notice_when_the_model_is_absent(
+    own_db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="dropscope.services.assistant"):
+        a = Assistant(own_db, data_dir=DATA_DIR, model_package="no_such_model_package")
+    assert "retrieval uses BM25 alone" in caplog.text
+    assert not a.index.dense
+    assert a.search("Solana virtual machine Ethereum", 3)[0].id.startswith(
+        ("project://eclipse", "note://eclipse")
+    )
+
+
+class ScriptedGenerator:
+    """A stand-in for an LLM at the process edge: replays fixed deltas."""
+
+    name = "scripted"
+
+    def __init__(self, deltas: list[str], fail: bool = False) -> None:
+        self.deltas = deltas
+        self.fail = fail
+        self.seen: list[Source] = []
+
+    def stream(self, question: str, sources: Sequence[Source]) -> Iterator[str]:
+        self.seen = list(sources)
+        yield from self.deltas
+        if self.fail:
+            raise ConnectionError("the model went away")
+
+
+def test_any_generator_gets_numbered_sources_and_loses_bad_markers(own_db: Database) -> None:
+    gen = ScriptedGenerator(["Starknet scored 92 [", "1] [42].", " Also [2]."])
+    a = Assistant(own_db, data_dir=DATA_DIR, generator=gen, dense=False, clock=lambda: NOW)
+    ans = a.ask("What tech score did Starknet get?")
+    assert [s.n for s in gen.seen] == list(range(1, len(gen.seen) + 1))
+    assert ans.text.startswith("Starknet scored 92 [1]. Also [2].")
+    assert "[42]" not in ans.text
+    assert [c.n for c in ans.citations] == [1, 2]
+    assert ans.text.endswith(NOT_ADVICE)
+
+
+def test_a_failing_generator_ends_the_stream_with_an_error_event(own_db: Database) -> None:
+    a = Assistant(
+        own_db,
+        data_dir=DATA_DIR,
+        generator=ScriptedGenerator(["Partial"], fail=True),
+        dense=False,
+        clock=lambda: NOW,
+    )
+    events = list(a.ask_stream("What tech score did Starknet get?"))
+    assert [e.event for e in events] == ["citations", "delta", "error"]
+    assert "ConnectionError" in events[-1].data["message"]
+    with pytest.raises(SourceUnavailable):
+        a.ask("What tech score did Starknet get?")

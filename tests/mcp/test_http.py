@@ -112,3 +112,22 @@ async def test_mcp_requests_count_against_the_keys_rate_limit(loaded_db: Databas
         limited = await raw.post("/mcp", json=INITIALIZE, headers=MCP_HEADERS)
         assert limited.status_code == 429
         assert "retry-after" in limited.headers
+
+
+async def test_one_json_rpc_call_without_a_session_as_curl_sends_it(
+    loaded_db: Database, tmp_path: Path
+):
+    key = key_for(loaded_db, tmp_path, ("read",))
+    call = {
+        "jsonrpc": "2.0",
+        "id": 7,
+        "method": "tools/call",
+        "params": {"name": "resolve", "arguments": {"name": "Star Knet"}},
+    }
+    async with running_app(loaded_db, tmp_path) as app, http(app, key) as raw:
+        r = await raw.post("/mcp", json=call, headers=MCP_HEADERS)
+        assert r.status_code == 200
+        assert r.headers["content-type"].startswith("application/json")
+        body = r.json()
+        assert body["id"] == 7
+        assert body["result"]["structuredContent"]["matches"][0]["slug"] == "starknet"

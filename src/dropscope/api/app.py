@@ -24,7 +24,16 @@ from dropscope.api.fastpath import CachedReads
 from dropscope.api.mcp import mount_mcp
 from dropscope.api.middleware import ConditionalGet, RequestContext
 from dropscope.api.ratelimit import RateLimit
-from dropscope.api.routes import accounts, airdrops, curation, health, investors, keys, projects
+from dropscope.api.routes import (
+    accounts,
+    airdrops,
+    ask,
+    curation,
+    health,
+    investors,
+    keys,
+    projects,
+)
 from dropscope.config import Settings
 from dropscope.domain.access import Scope
 from dropscope.services.database import Database
@@ -111,7 +120,7 @@ def create_app(
     )
     errors.install(app)
     app.include_router(health.router)
-    for module in (airdrops, projects, investors):  # research data: the `read` scope
+    for module in (airdrops, projects, investors, ask):  # research data: the `read` scope
         app.include_router(
             module.router,
             dependencies=[Depends(requires(Scope.READ))],

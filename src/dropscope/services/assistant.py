@@ -334,15 +334,21 @@ _PER_DB: weakref.WeakKeyDictionary[Database, Assistant] = weakref.WeakKeyDiction
 _PER_DB_LOCK = threading.Lock()
 
 
-def assistant_for(db: Database | Assistant, settings: Settings | None = None) -> Assistant:
+def assistant_for(
+    db: Database | Assistant,
+    settings: Settings | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> Assistant:
     """`db` itself if it is an Assistant; else this process's Assistant for `db` (built
-    from `settings`, or from the environment's settings, on first use)."""
+    from `settings`, or from the environment's settings, and `clock` on first use)."""
     if isinstance(db, Assistant):
         return db
     with _PER_DB_LOCK:
         found = _PER_DB.get(db)
         if found is None:
-            found = Assistant.from_settings(settings or Settings(), db)
+            found = Assistant.from_settings(
+                settings or Settings(), db, clock or (lambda: datetime.now(UTC))
+            )
             _PER_DB[db] = found
         return found
 

@@ -205,7 +205,7 @@ class Assistant:
         return self.index.documents()
 
     def search(self, query: str, limit: int = 10) -> list[SearchHit]:
-        query = _check_text(query, "query")
+        query = check_text(query, "query")
         if not 1 <= limit <= 100:
             raise InvalidInput("limit must be between 1 and 100")
         self.refresh()
@@ -238,7 +238,7 @@ class Assistant:
     def ask_stream(self, question: str) -> Iterator[AskEvent]:
         """The answer as events; a failure after the first event becomes an `error` event.
         A bad question raises InvalidInput here, before any event."""
-        question = _check_text(question, "question")
+        question = check_text(question, "question")
         self.refresh()
         return self._events(question)
 
@@ -319,7 +319,8 @@ def _cited(text: str, sources: list[Source]) -> list[Source]:
     return [s for n in gate.cited for s in sources if s.n == n]
 
 
-def _check_text(text: str, what: str) -> str:
+def check_text(text: str, what: str = "question") -> str:
+    """The question (or query) stripped; InvalidInput when empty or too long."""
     text = text.strip()
     if not text:
         raise InvalidInput(f"the {what} is empty")

@@ -30,15 +30,18 @@ class _Sources:
         self.index = index
         self.items: list[Source] = []
 
-    def ref(self, doc_id: str) -> str:
+    def ref(self, doc_id: str, focus: str = "") -> str:
+        """The marker of `doc_id`'s card; its passage is the card's lines that contain
+        `focus` (so the citation quotes the fact used), or the whole card."""
         for s in self.items:
             if s.id == doc_id:
                 return f"[{s.n}]"
         doc: Document | None = self.index.document(doc_id)
         if doc is None:
             return ""
+        lines = [ln for ln in doc.text.splitlines() if focus and focus in ln.lower()]
         n = len(self.items) + 1
-        self.items.append(Source(n, doc.id, doc.title, doc.url, doc.text))
+        self.items.append(Source(n, doc.id, doc.title, doc.url, "\n".join(lines) or doc.text))
         return f"[{n}]"
 
 
@@ -93,7 +96,7 @@ def _board(
         v = _score(a, q.score)
         shown = f"{q.score} {v:g}" if v is not None else f"no {q.score} score"
         items.append(
-            f"{a.project.name} ({shown}, {a.status.label}) {refs.ref(f'project://{a.project.slug}')}"
+            f"{a.project.name} ({shown}, {a.status.label}) {refs.ref(f'project://{a.project.slug}', f'{q.score} score')}"
         )
     if q.highest or q.lowest:
         best = entries[0]
@@ -116,7 +119,7 @@ def _investors_of(
     except NotFound:
         return None
     p = prof.assessment.project
-    ref = refs.ref(f"project://{p.slug}")
+    ref = refs.ref(f"project://{p.slug}", "investors")
     if not p.funding_rounds:
         return f"dropscope records no investors in {p.name} {ref}.", refs.items
     parts = []
@@ -140,7 +143,7 @@ def _portfolio_of(
     except (NotFound, ValueError):
         return None
     inv = view.investor
-    ref = refs.ref(f"investor://{inv.slug}")
+    ref = refs.ref(f"investor://{inv.slug}", "invested in")
     if not view.portfolio:
         return f"{inv.name} backs no project dropscope researches {ref}.", refs.items
     backed = [f"{b.project_name} ({b.status.label})" for b in view.portfolio]

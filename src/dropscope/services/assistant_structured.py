@@ -95,9 +95,8 @@ def _board(
     for a in entries:
         v = _score(a, q.score)
         shown = f"{q.score} {v:g}" if v is not None else f"no {q.score} score"
-        items.append(
-            f"{a.project.name} ({shown}, {a.status.label}) {refs.ref(f'project://{a.project.slug}', f'{q.score} score')}"
-        )
+        marker = refs.ref(f"project://{a.project.slug}", f"{q.score} score")
+        items.append(f"{a.project.name} ({shown}, {a.status.label}) {marker}")
     if q.highest or q.lowest:
         best = entries[0]
         top = _score(best, q.score)

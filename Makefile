@@ -66,6 +66,7 @@ $(BENCH_STAMP): $(STAMP)
 bench: $(BENCH_STAMP)
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 	@echo "== bench/api.py"; $(BIN)/python bench/api.py
+	@echo "== bench/assistant.py"; $(BIN)/python bench/assistant.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

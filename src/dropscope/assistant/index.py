@@ -13,13 +13,14 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+from threadpoolctl import ThreadpoolController
 
 from dropscope.assistant.bm25 import BM25, top_k
 from dropscope.assistant.documents import Chunk, Document, chunk
@@ -28,6 +29,7 @@ from dropscope.assistant.fusion import rrf
 from dropscope.assistant.text import terms
 
 log = logging.getLogger(__name__)
+_BLAS = ThreadpoolController()
 
 BM25_WEIGHT = 1.0
 DENSE_WEIGHT = 0.5  # measured on tests/gold: recall@5 0.992, MRR 0.988 (1.0: 0.979, 0.988)
@@ -142,10 +144,19 @@ class CorpusIndex:
             len(new_docs), len(self._flat), tuple(changed), tuple(removed), embedded
         )
 
+    def add_vectors(self, vectors: Mapping[str, npt.NDArray[np.float32]]) -> None:
+        """Vectors computed elsewhere, by chunk hash (benchmarks load synthetic ones; an
+        import could load a shared cache). Used by the next `update`."""
+        self._store.vectors.update(vectors)
+
     def _embed_one(self, text: str) -> npt.NDArray[np.float32]:
         assert self.embedder is not None
         vec: npt.NDArray[np.float32] = self.embedder.encode([text])[0]
         return vec
+
+    def clear_query_cache(self) -> None:
+        """Forget cached query embeddings (benchmarks measure uncached queries)."""
+        self._embed_query.cache_clear()
 
     def document(self, doc_id: str) -> Document | None:
         return self._docs.get(doc_id)
@@ -172,7 +183,10 @@ class CorpusIndex:
         ]
         cos: npt.NDArray[np.float32] | None = None
         if self.embedder is not None and self._matrix.shape[0]:
-            cos = self._matrix @ self._embed_query(query)
+            # One query's matrix products are small: threads cost more than they save, and
+            # concurrent requests already use the cores (bench/assistant.py measures both).
+            with _BLAS.limit(limits=1, user_api="blas"):
+                cos = self._matrix @ self._embed_query(query)
             idx = np.argpartition(-cos, min(CANDIDATES, cos.size) - 1)[:CANDIDATES]
             rankings.append((DENSE_WEIGHT, sorted(idx.tolist(), key=lambda i: -float(cos[i]))))
         fused = rrf(rankings)[:limit]

@@ -23,13 +23,15 @@ PEPPER = "test-pepper-0123456789abcdef"
 
 
 def settings_for(db: Database, tmp: Path, **extra: object) -> Settings:
-    """Offline, deterministic settings: the extractive generator, BM25 plus the packaged
-    model when installed, an embedding cache of the test's own."""
+    """Offline, deterministic settings: the extractive generator and BM25 retrieval (the
+    dense half is the assistant's own tests' business; here it would only cost minutes of
+    embedding), a cache folder of the test's own."""
     values: dict[str, object] = {
         "database_url": db.url,
         "data_dir": DATA,
         "key_pepper": PEPPER,
         "assistant_generator": "extractive",
+        "assistant_dense": False,
         "assistant_cache_dir": tmp / "assistant-cache",
         **extra,
     }
@@ -53,7 +55,7 @@ def loaded_db(
 
 @pytest.fixture(scope="module")
 def server(loaded_db: Database, tmp_path_factory: pytest.TempPathFactory) -> MCPServer:
-    # one embedding cache for the session: the second engine reuses the first one's vectors
-    shared = tmp_path_factory.getbasetemp()
-    ctx = ToolContext(settings_for(loaded_db, shared), loaded_db, lambda: NOW)
+    ctx = ToolContext(
+        settings_for(loaded_db, tmp_path_factory.mktemp("ctx")), loaded_db, lambda: NOW
+    )
     return build_server(ctx)

@@ -80,7 +80,6 @@ def ctx(loaded_db: Database, tmp_path_factory: pytest.TempPathFactory) -> ToolCo
         loaded_db,
         tmp_path_factory.getbasetemp(),
         assistant_model=MODEL,
-        assistant_dense=False,
     )
     return ToolContext(settings, loaded_db, lambda: NOW)
 

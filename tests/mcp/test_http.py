@@ -44,7 +44,7 @@ def key_for(db: Database, tmp: Path, scopes: tuple[str, ...], plan: str = "plati
 
 @asynccontextmanager
 async def running_app(db: Database, tmp: Path) -> AsyncIterator[FastAPI]:
-    settings = settings_for(db, tmp, plans=(*DEFAULT_PLANS, TINY), assistant_dense=False)
+    settings = settings_for(db, tmp, plans=(*DEFAULT_PLANS, TINY))
     app = create_app(settings, database=db, clock=lambda: NOW)
     async with app.router.lifespan_context(app):
         yield app

@@ -2,7 +2,8 @@
 
 The client starts it as a subprocess and speaks JSON-RPC on its stdin/stdout; nothing else
 is written to stdout (notices go to stderr). The database comes from DROPSCOPE_DATABASE_URL,
-migrated and, when empty, loaded with the curated data first.
+migrated and, when empty, loaded with the curated data first; the assistant's index is built
+in the background from the start, so the first `search` or `ask` does not wait for it.
 """
 
 from __future__ import annotations
@@ -24,5 +25,6 @@ def register(app: typer.Typer) -> None:
         (search_projects, get_project, list_airdrops, compare_projects, past_airdrops,
         resolve, search, fetch, ask) and project://<slug> resources."""
         app_ctx: AppContext = ctx.obj
-        server = build_server(ToolContext(app_ctx.settings, app_ctx.db()))
-        anyio.run(server.run_stdio_async)
+        tools = ToolContext(app_ctx.settings, app_ctx.db())
+        tools.warm()  # the assistant's index, while the client starts up
+        anyio.run(build_server(tools).run_stdio_async)

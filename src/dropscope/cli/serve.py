@@ -76,7 +76,8 @@ def register(app: typer.Typer) -> None:
         workers: int = typer.Option(1, min=1, help="Worker processes."),
         log_level: str = typer.Option("info", help="debug, info, warning or error."),
     ) -> None:
-        """Serve the REST API: /v1/..., docs at /docs, OpenAPI at /v1/openapi.json."""
+        """Serve the REST API: /v1/..., docs at /docs, OpenAPI at /v1/openapi.json; the MCP
+        server for AI agents at /mcp (streamable HTTP, same API keys)."""
         app_ctx: AppContext = ctx.obj
         if log_level not in ("debug", "info", "warning", "error"):
             raise InvalidInput("--log-level takes debug, info, warning or error")
@@ -96,7 +97,7 @@ def register(app: typer.Typer) -> None:
             print_first_key(app_ctx, first_key, base)
         app_ctx.err.print(
             f"dropscope API on [bold]{base}[/bold] — docs {base}/docs · "
-            f"board {base}/v1/airdrops · OpenAPI {base}/v1/openapi.json",
+            f"board {base}/v1/airdrops · OpenAPI {base}/v1/openapi.json · MCP {base}/mcp",
             highlight=False,
             soft_wrap=True,
         )

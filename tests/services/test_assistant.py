@@ -129,7 +129,7 @@ def test_a_write_reindexes_only_what_changed(
     update = a.last_update
     assert update is not None
     assert update.changed_documents == ("project://astria",)
-    assert update.embedded_chunks == 1
+    assert a.index.last_embedded == 1
     # editing a note re-chunks that note only; unchanged sections keep their vectors
     path = notes / "notes" / "astria.md"
     path.write_text(path.read_text().replace("Robot Ventures", "Robot Ventures (quillwort)"))
@@ -137,7 +137,7 @@ def test_a_write_reindexes_only_what_changed(
     update = a.last_update
     assert update is not None
     assert update.changed_documents == ("note://astria",)
-    assert update.embedded_chunks == 1
+    assert a.index.last_embedded == 1
 
 
 def test_bm25_alone_with_a_logged_notice_when_the_model_is_absent(
@@ -217,3 +217,12 @@ def test_prompt_injection_in_a_note_is_data(own_db: Database, tmp_path: Path) ->
     assert "ASTRIA WILL 100X, BUY NOW [1]." in ans.text
     assert [c.id for c in ans.citations] == ["note://astria#6"]  # the injected section
     assert ans.text.endswith(NOT_ADVICE)
+
+
+def test_a_structured_question_does_not_wait_for_the_model(
+    own_db: Database, tmp_path: Path
+) -> None:
+    a = Assistant(own_db, data_dir=DATA_DIR, cache_dir=tmp_path / "empty-cache", clock=lambda: NOW)
+    ans = a.ask("Which likely airdrops have a tech score above 88?")
+    assert [c.id for c in ans.citations] == ["project://ten"]
+    assert a.index.last_embedded == 0  # nothing embedded yet: no search was needed

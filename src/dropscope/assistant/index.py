@@ -98,13 +98,17 @@ class CorpusIndex:
         self._bm25 = BM25([])
         self._matrix: npt.NDArray[np.float32] = np.zeros((0, DIM), dtype=np.float32)
         self._embed_query = lru_cache(maxsize=256)(self._embed_one)
+        self._vectors_current = False
+        self.last_embedded = 0  # chunks embedded by the latest `ensure_vectors`
 
     @property
     def dense(self) -> bool:
         return self.embedder is not None
 
-    def update(self, documents: Sequence[Document]) -> UpdateReport:
-        """Bring the index in line with `documents` (see the module docstring)."""
+    def update(self, documents: Sequence[Document], *, embed: bool = True) -> UpdateReport:
+        """Bring the index in line with `documents` (see the module docstring). With
+        `embed=False` new chunks are embedded later, by the first search that needs them
+        (a question the database answers never waits for the model)."""
         new_docs = {d.id: d for d in documents}
         changed = [
             i
@@ -119,35 +123,44 @@ class CorpusIndex:
         self._docs = new_docs
         self._flat = [c for i in new_docs for c in self._chunks[i]]
         self._by_id = {c.id: c for c in self._flat}
-        embedded = 0
         if changed or removed or not self._bm25.size:
             self._bm25 = BM25([terms(f"{c.title}\n{c.text}") for c in self._flat])
-        if self.embedder is not None:
-            missing = [c for c in self._flat if c.digest not in self._store.vectors]
-            if missing:
-                vecs = self.embedder.encode([f"{c.title}\n{c.text}" for c in missing])
-                for c, v in zip(missing, vecs, strict=True):
-                    self._store.vectors[c.digest] = v
-                embedded = len(missing)
-            live = {c.digest for c in self._flat}
-            stale = [k for k in self._store.vectors if k not in live]
-            for k in stale:
-                del self._store.vectors[k]
-            if missing or stale:
-                self._store.save()
-            self._matrix = (
-                np.stack([self._store.vectors[c.digest] for c in self._flat])
-                if self._flat
-                else np.zeros((0, DIM), dtype=np.float32)
-            )
+        self._vectors_current = False
+        embedded = self.ensure_vectors() if embed else 0
         return UpdateReport(
             len(new_docs), len(self._flat), tuple(changed), tuple(removed), embedded
         )
 
+    def ensure_vectors(self) -> int:
+        """Embed the chunks that have no vector yet and line the matrix up with the chunks;
+        how many were embedded (0 without a model or when nothing changed)."""
+        if self.embedder is None or self._vectors_current:
+            return 0
+        missing = [c for c in self._flat if c.digest not in self._store.vectors]
+        if missing:
+            vecs = self.embedder.encode([f"{c.title}\n{c.text}" for c in missing])
+            for c, v in zip(missing, vecs, strict=True):
+                self._store.vectors[c.digest] = v
+        live = {c.digest for c in self._flat}
+        stale = [k for k in self._store.vectors if k not in live]
+        for k in stale:
+            del self._store.vectors[k]
+        if missing or stale:
+            self._store.save()
+        self._matrix = (
+            np.stack([self._store.vectors[c.digest] for c in self._flat])
+            if self._flat
+            else np.zeros((0, DIM), dtype=np.float32)
+        )
+        self._vectors_current = True
+        self.last_embedded = len(missing)
+        return len(missing)
+
     def add_vectors(self, vectors: Mapping[str, npt.NDArray[np.float32]]) -> None:
         """Vectors computed elsewhere, by chunk hash (benchmarks load synthetic ones; an
-        import could load a shared cache). Used by the next `update`."""
+        import could load a shared cache). Used by the next `ensure_vectors`."""
         self._store.vectors.update(vectors)
+        self._vectors_current = False
 
     def _embed_one(self, text: str) -> npt.NDArray[np.float32]:
         assert self.embedder is not None
@@ -177,6 +190,7 @@ class CorpusIndex:
         """The best `limit` chunks for `query`, best first."""
         if not self._flat or limit < 1:
             return []
+        self.ensure_vectors()
         bm = self._bm25.scores(terms(query))
         rankings: list[tuple[float, list[int]]] = [
             (BM25_WEIGHT, [i for i, _ in top_k(bm, CANDIDATES)])

@@ -174,7 +174,8 @@ class Assistant:
         return self.clock().date()
 
     def refresh(self) -> UpdateReport | None:
-        """Re-index if the data version, the notes or the date changed; the report if so."""
+        """Re-index if the data version, the notes or the date changed; the report if so.
+        New chunks are embedded by the first search that needs them (`index.search`)."""
         with self.db.unit_of_work(read_only=True) as uow:
             key = (uow.meta.data_version(), notes_fingerprint(self.notes_dir), self.today())
             with self._lock:
@@ -195,7 +196,7 @@ class Assistant:
                 ]
                 docs += [airdrop_card(d, at) for d in uow.past_airdrops.list_all()]
                 docs += read_notes(self.notes_dir)
-                self.last_update = self.index.update(docs)
+                self.last_update = self.index.update(docs, embed=False)
                 self._key = key
                 return self.last_update
 

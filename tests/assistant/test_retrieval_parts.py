@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
+
+import numpy as np
 
 from dropscope.assistant.bm25 import BM25
 from dropscope.assistant.documents import Document, chunk, doc_id_of
+from dropscope.assistant.embed import DIM
 from dropscope.assistant.fusion import rrf
+from dropscope.assistant.index import VectorStore
 from dropscope.assistant.text import sentences, terms
 
 
@@ -87,3 +92,18 @@ def test_sentences_keep_lines_apart() -> None:
         "Trading began",
         "a list item",
     ]
+
+
+def test_vector_store_round_trip_and_pruning(tmp_path: Path) -> None:
+    store = VectorStore(tmp_path)
+    store.vectors = {f"k{i}": np.full(DIM, i, dtype=np.float32) for i in range(3)}
+    store.save()
+    again = VectorStore(tmp_path)
+    assert sorted(again.vectors) == ["k0", "k1", "k2"]
+    assert float(again.vectors["k2"][0]) == 2.0
+    assert not again.prune({"k0"})  # a few stale vectors are kept (shared caches)
+    again.vectors |= {f"s{i}": np.zeros(DIM, dtype=np.float32) for i in range(1100)}
+    assert again.prune({"k0"})
+    assert list(again.vectors) == ["k0"]
+    (tmp_path / VectorStore.FILE).write_bytes(b"not a numpy file")
+    assert VectorStore(tmp_path).vectors == {}

@@ -56,19 +56,33 @@ class UpdateReport:
 
 
 class VectorStore:
-    """Chunk vectors by content hash, in memory and (optionally) in one .npy pair on disk."""
+    """Chunk vectors by content hash, in memory and (optionally) in one .npz file on disk,
+    replaced atomically (keys and vectors together), so concurrent processes never read a
+    mismatched pair."""
+
+    FILE = "minilm-l6-v2-vectors.npz"
 
     def __init__(self, folder: Path | None) -> None:
         self.folder = folder
         self.vectors: dict[str, npt.NDArray[np.float32]] = {}
         if folder is not None:
             try:
-                keys = (folder / "minilm-keys.txt").read_text().split()
-                mat = np.load(folder / "minilm-vectors.npy")
+                with np.load(folder / self.FILE) as saved:
+                    keys, mat = saved["keys"], saved["vectors"]
                 if mat.shape == (len(keys), DIM):
-                    self.vectors = {k: mat[i] for i, k in enumerate(keys)}
-            except (OSError, ValueError):
+                    self.vectors = {str(k): mat[i] for i, k in enumerate(keys)}
+            except (OSError, ValueError, KeyError):
                 self.vectors = {}
+
+    def prune(self, live: set[str]) -> bool:
+        """Forget vectors of chunks no longer indexed once they outnumber the live ones
+        (a cache shared by processes over slightly different corpora keeps both)."""
+        stale = [k for k in self.vectors if k not in live]
+        if len(stale) <= len(live) + 1000:
+            return False
+        for k in stale:
+            del self.vectors[k]
+        return True
 
     def save(self) -> None:
         if self.folder is None:
@@ -77,10 +91,9 @@ class VectorStore:
             self.folder.mkdir(parents=True, exist_ok=True)
             keys = sorted(self.vectors)
             mat = np.stack([self.vectors[k] for k in keys]) if keys else np.zeros((0, DIM))
-            with tempfile.NamedTemporaryFile(dir=self.folder, suffix=".npy", delete=False) as f:
-                np.save(f, mat.astype(np.float32))
-            os.replace(f.name, self.folder / "minilm-vectors.npy")
-            (self.folder / "minilm-keys.txt").write_text("\n".join(keys))
+            with tempfile.NamedTemporaryFile(dir=self.folder, suffix=".npz", delete=False) as f:
+                np.savez(f, keys=np.array(keys, dtype=str), vectors=mat.astype(np.float32))
+            os.replace(f.name, self.folder / self.FILE)
         except OSError as exc:  # a read-only folder only costs re-embedding next time
             log.warning("could not write the embedding cache in %s: %s", self.folder, exc)
 
@@ -141,11 +154,8 @@ class CorpusIndex:
             vecs = self.embedder.encode([f"{c.title}\n{c.text}" for c in missing])
             for c, v in zip(missing, vecs, strict=True):
                 self._store.vectors[c.digest] = v
-        live = {c.digest for c in self._flat}
-        stale = [k for k in self._store.vectors if k not in live]
-        for k in stale:
-            del self._store.vectors[k]
-        if missing or stale:
+        pruned = self._store.prune({c.digest for c in self._flat})
+        if missing or pruned:
             self._store.save()
         self._matrix = (
             np.stack([self._store.vectors[c.digest] for c in self._flat])

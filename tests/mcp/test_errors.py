@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError, ToolError
+from pydantic import BaseModel
 
 from dropscope.errors import (
     Conflict,
@@ -17,7 +18,7 @@ from dropscope.errors import (
     StorageError,
     Unauthorized,
 )
-from dropscope.mcp.errors import describe, resource_errors, tool_errors
+from dropscope.mcp.errors import describe, resource_errors, tool_call
 
 
 @pytest.mark.parametrize(
@@ -48,7 +49,7 @@ def test_each_error_is_one_line(error: DropscopeError, text: str) -> None:
 
 
 def test_tool_and_resource_wrappers() -> None:
-    @tool_errors
+    @tool_call
     def tool(key: str) -> str:
         raise NotFound(f"no project {key!r}", ("starknet",))
 
@@ -69,8 +70,15 @@ def test_tool_and_resource_wrappers() -> None:
         broken()
     assert not isinstance(caught.value, ResourceNotFoundError)
 
-    @tool_errors
-    def fine(x: int) -> int:
-        return x + 1
+    class Out(BaseModel):
+        name: str
+        n: int
 
-    assert fine(1) == 2
+    @tool_call
+    def fine(n: int) -> Out:
+        return Out(name="Ünïcode", n=n + 1)
+
+    result = fine(1)
+    assert result.structured_content == {"name": "Ünïcode", "n": 2}
+    assert result.content[0].text == '{"name":"Ünïcode","n":2}'  # type: ignore[union-attr]
+    assert not result.is_error

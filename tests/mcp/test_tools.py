@@ -39,7 +39,9 @@ async def call(client: Client, name: str, args: dict[str, Any]) -> dict[str, Any
     assert not result.is_error, result.content
     structured = result.structured_content
     assert isinstance(structured, dict)
-    assert json.loads(result.content[0].text) == structured  # type: ignore[union-attr]
+    text = result.content[0].text  # type: ignore[union-attr]
+    assert json.loads(text) == structured
+    assert "\n" not in text  # compact: fewer tokens for the agent
     return structured
 
 

@@ -10,7 +10,7 @@ from mcp.types import ToolAnnotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from dropscope.mcp.context import ToolContext
-from dropscope.mcp.errors import tool_errors
+from dropscope.mcp.errors import tool_call
 from dropscope.services import assistant as service
 
 READ_ONLY = ToolAnnotations(
@@ -60,7 +60,7 @@ def register(server: MCPServer, ctx: ToolContext) -> None:
     """Add `search`, `fetch` and `ask` to `server`."""
 
     @server.tool(title="Search dropscope's research", annotations=READ_ONLY)
-    @tool_errors
+    @tool_call
     def search(
         query: Annotated[
             str,
@@ -83,7 +83,7 @@ def register(server: MCPServer, ctx: ToolContext) -> None:
         )
 
     @server.tool(title="Fetch a document by id", annotations=READ_ONLY)
-    @tool_errors
+    @tool_call
     def fetch(
         id: Annotated[
             str,
@@ -107,7 +107,7 @@ def register(server: MCPServer, ctx: ToolContext) -> None:
         )
 
     @server.tool(title="Ask dropscope a question", annotations=READ_ONLY)
-    @tool_errors
+    @tool_call
     def ask(
         question: Annotated[
             str,

@@ -12,7 +12,7 @@ from pydantic import Field
 
 from dropscope.domain.status import AirdropStatus
 from dropscope.mcp.context import ToolContext
-from dropscope.mcp.errors import tool_errors
+from dropscope.mcp.errors import tool_call
 from dropscope.mcp.shapes import (
     Comparison,
     NamedRef,
@@ -91,7 +91,7 @@ def register(server: MCPServer, ctx: ToolContext) -> None:
         )
 
     @server.tool(title="Search researched projects", annotations=READ_ONLY)
-    @tool_errors
+    @tool_call
     def search_projects(
         text: Annotated[
             str | None,
@@ -134,7 +134,7 @@ def register(server: MCPServer, ctx: ToolContext) -> None:
         return _board(query, as_of)
 
     @server.tool(title="The airdrop board", annotations=READ_ONLY)
-    @tool_errors
+    @tool_call
     def list_airdrops(
         status: Statuses = None,
         narrative: Narrative = None,
@@ -162,7 +162,7 @@ def register(server: MCPServer, ctx: ToolContext) -> None:
         return _board(query, as_of)
 
     @server.tool(title="A project's sourced profile", annotations=READ_ONLY)
-    @tool_errors
+    @tool_call
     def get_project(project: ProjectKey, as_of: AsOf = None) -> ProjectProfile:
         """Everything about one project: summary, airdrop status with the rule and the dated
         evidence it rests on, status history, tech and fundamentals scores with their
@@ -174,7 +174,7 @@ def register(server: MCPServer, ctx: ToolContext) -> None:
             return ProjectProfile.of_profile(research.profile(uow, project, at, ctx.params))
 
     @server.tool(title="Compare projects side by side", annotations=READ_ONLY)
-    @tool_errors
+    @tool_call
     def compare_projects(
         projects: Annotated[
             list[Annotated[str, Field(min_length=1, max_length=200)]],
@@ -190,7 +190,7 @@ def register(server: MCPServer, ctx: ToolContext) -> None:
         return Comparison(as_of=at, projects=[ProjectProfile.of_profile(p) for p in found])
 
     @server.tool(title="Past airdrops and their figures", annotations=READ_ONLY)
-    @tool_errors
+    @tool_call
     def past_airdrops(
         name: Annotated[
             str | None,
@@ -219,7 +219,7 @@ def register(server: MCPServer, ctx: ToolContext) -> None:
         )
 
     @server.tool(name="resolve", title="Name to slug", annotations=READ_ONLY)
-    @tool_errors
+    @tool_call
     def resolve_name(
         name: Annotated[
             str,

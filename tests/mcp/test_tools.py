@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from mcp import Client, MCPError
 from mcp.server.mcpserver import MCPServer
+from mcp.types import ResourceTemplateReference
 
 pytestmark = pytest.mark.anyio
 
@@ -201,3 +202,12 @@ async def test_project_resource(client):
     assert read.contents[0].mime_type == "application/json"
     with pytest.raises(MCPError, match="not found: no project 'tayko'"):
         await client.read_resource("project://tayko")
+
+
+async def test_project_slugs_complete(client):
+    ref = ResourceTemplateReference(type="ref/resource", uri="project://{slug}")
+    done = await client.complete(ref, {"name": "slug", "value": "z"})
+    assert done.completion.values == ["zetachain", "zksync", "aztec", "layerzero"]  # prefix first
+    assert done.completion.total == 4
+    none = await client.complete(ref, {"name": "slug", "value": "qqq"})
+    assert none.completion.values == []

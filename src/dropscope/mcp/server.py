@@ -6,7 +6,14 @@ from typing import Any
 
 import anyio.to_thread
 from mcp.server.mcpserver import MCPServer
-from mcp.types import Resource
+from mcp.types import (
+    Completion,
+    CompletionArgument,
+    CompletionContext,
+    PromptReference,
+    Resource,
+    ResourceTemplateReference,
+)
 
 from dropscope import __version__
 from dropscope.mcp import assistant, research
@@ -40,9 +47,12 @@ class DropscopeServer(MCPServer):
         self._ctx = ctx
 
     async def list_resources(self) -> list[Resource]:
-        return [*await super().list_resources(), *await anyio.to_thread.run_sync(self._projects)]
+        return [
+            *await super().list_resources(),
+            *await anyio.to_thread.run_sync(self.project_resources),
+        ]
 
-    def _projects(self) -> list[Resource]:
+    def project_resources(self) -> list[Resource]:
         with self._ctx.db.unit_of_work(read_only=True) as uow:
             projects = uow.projects.list_all()
         return [
@@ -84,5 +94,21 @@ def build_server(ctx: ToolContext) -> DropscopeServer:
         with ctx.db.unit_of_work(read_only=True) as uow:
             found = research_service.profile(uow, slug, ctx.today(), ctx.params)
         return ProjectProfile.of_profile(found).model_dump_json(indent=1)
+
+    @server.completion()  # type: ignore[untyped-decorator,no-untyped-call]  # SDK untyped
+    async def complete(
+        ref: ResourceTemplateReference | PromptReference,
+        argument: CompletionArgument,
+        context: CompletionContext | None,
+    ) -> Completion | None:
+        """Slugs for project://{slug}, those starting with what was typed first."""
+        if not isinstance(ref, ResourceTemplateReference) or argument.name != "slug":
+            return None
+        typed = argument.value.strip().lower()
+        slugs = [str(r.name) for r in await anyio.to_thread.run_sync(server.project_resources)]
+        ranked = [s for s in slugs if s.startswith(typed)] + [
+            s for s in slugs if typed in s and not s.startswith(typed)
+        ]
+        return Completion(values=ranked[:100], total=len(ranked), has_more=len(ranked) > 100)
 
     return server

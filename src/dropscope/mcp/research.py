@@ -102,7 +102,11 @@ def register(server: MCPServer, ctx: ToolContext) -> None:
         chain: Chain = None,
         sector: Annotated[
             str | None,
-            Field(max_length=80, description="Sector slug, e.g. 'layer-2', 'layer-1', 'defi'"),
+            Field(
+                max_length=80,
+                description="Sector slug: layer-1, layer-2, modular-infrastructure, "
+                "interoperability …",
+            ),
         ] = None,
         investor: Investor = None,
         min_tech: MinTech = None,

@@ -50,8 +50,12 @@ def test_fetch_document_and_chunk(assistant: Assistant) -> None:
     assert doc.title.startswith("Starknet")
     assert "tm-upcoming-airdrops" in doc.metadata["sources"]
     assert "92" in doc.text
-    with pytest.raises(NotFound):
-        svc.fetch(assistant, "project://nope")
+    with pytest.raises(NotFound) as missing:
+        svc.fetch(assistant, "project://starknt")
+    assert "project://starknet" in missing.value.suggestions
+    part = svc.fetch(assistant, "note://starknet#2")
+    assert part.metadata["document"] == "note://starknet"
+    assert part.title == "Starknet — research note — Overview"
 
 
 def test_bad_input_is_refused_before_streaming(assistant: Assistant) -> None:

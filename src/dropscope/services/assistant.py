@@ -51,7 +51,8 @@ from dropscope.assistant.index import CorpusIndex, UpdateReport
 from dropscope.assistant.notes import notes_fingerprint, read_notes
 from dropscope.config import Settings
 from dropscope.domain.assess import AssessParams, assess_all
-from dropscope.errors import DropscopeError, InvalidInput, NotFound, SourceUnavailable
+from dropscope.domain.text import closest
+from dropscope.errors import InvalidInput, NotFound, SourceUnavailable
 from dropscope.services.assistant_structured import answer_structured
 from dropscope.services.database import Database
 
@@ -226,8 +227,8 @@ class Assistant:
             meta = dict(parent.metadata) if parent else {}
             meta["document"] = part.doc_id
             return Document(part.id, part.title, part.text, parent.kind if parent else "", meta)
-        known = [d.id for d in self.index.documents() if d.id.startswith(doc_id_of(doc_id)[:6])]
-        raise NotFound(f"no document {doc_id!r}", tuple(sorted(known)[:5]))
+        known = [d.id for d in self.index.documents()]
+        raise NotFound(f"no document {doc_id!r}", closest(doc_id_of(doc_id), known))
 
     def sources_for(self, question: str) -> list[Source]:
         hits = self.index.search(question, SOURCES_PER_ANSWER)
@@ -384,7 +385,6 @@ __all__ = [
     "AskEvent",
     "Assistant",
     "Citation",
-    "DropscopeError",
     "SearchHit",
     "ask",
     "ask_stream",

@@ -134,7 +134,13 @@ def create_app(
         app.include_router(accounts.signup_router)
     mcp_running = mount_mcp(app, settings, db, clock)  # /mcp: MCP over streamable HTTP
     # The dashboard (dropscope.web): public HTML pages at /, outside /v1 and the OpenAPI schema.
-    site = Site(db=db, params=api.params, clock=clock, data_version=api.cache.version)
+    site = Site(
+        db=db,
+        params=api.params,
+        clock=clock,
+        data_version=api.cache.version,
+        assistant=lambda: ask.assistant(api),  # /ask: the same assistant as POST /v1/ask
+    )
     app.router.routes.extend(dashboard_routes(site))
     # Middleware, innermost first (each add wraps the ones before it):
     # RequestContext > Gate > CachedReads > ConditionalGet > routes.

@@ -9,11 +9,14 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from starlette.applications import Starlette
 
 from dropscope.assistant.generate import NOT_ADVICE
+from dropscope.domain.assess import AssessParams
 from dropscope.services.database import Database
+from dropscope.web import Site, dashboard_routes
 from dropscope.web.ask_view import MAX_QUESTION, citation_href
-from tests.api.conftest import client_for
+from tests.api.conftest import NOW, client_for
 from tests.assistant.support import embedding_cache
 
 pytestmark = pytest.mark.anyio
@@ -206,3 +209,29 @@ async def test_ask_js_is_served(web: httpx.AsyncClient) -> None:
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("text/javascript")
     assert "innerHTML" not in r.text  # the answer goes in as text nodes
+
+
+async def test_without_an_assistant_the_page_and_the_stream_say_so(
+    shared_loaded: Database,
+) -> None:
+    async def version() -> int:
+        return 1
+
+    site = Site(
+        db=shared_loaded,
+        params=AssessParams(),
+        clock=lambda: NOW,
+        data_version=version,
+        assistant=None,
+    )
+    app = Starlette(routes=dashboard_routes(site))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+        empty = await c.get("/ask")
+        assert empty.status_code == 200  # the form and examples need no assistant
+        page = await c.get("/ask", params={"q": MOVEMENT})
+        assert page.status_code == 503
+        assert "not available" in page.text
+        stream = await c.get("/ask/stream", params={"q": MOVEMENT})
+        assert stream.status_code == 503
+        assert parse_sse(stream.text)[0][0] == "error"

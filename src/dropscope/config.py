@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Literal
 
 from platformdirs import user_data_dir
-from pydantic import Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from dropscope.domain.access import DEFAULT_PLANS, Plan
@@ -158,4 +158,28 @@ class Settings(BaseSettings):
             "github": 55,
         },
         description='Requests each source may make per run, JSON ({"github": 55, ...})',
+    )
+
+    # --- The research assistant (`dropscope ask`, POST /v1/ask, docs/assistant.md) ---------
+    anthropic_api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("ANTHROPIC_API_KEY", "DROPSCOPE_ANTHROPIC_API_KEY"),
+        description="Anthropic API key (ANTHROPIC_API_KEY): set, answers are written by Claude; "
+        "unset, by the offline extractive generator",
+    )
+    assistant_model: str = Field(
+        default="claude-sonnet-4-5", min_length=1, description="Claude model the assistant uses"
+    )
+    assistant_generator: Literal["auto", "extractive", "claude"] = Field(
+        default="auto",
+        description="auto: Claude when ANTHROPIC_API_KEY is set, else extractive",
+    )
+    assistant_dense: bool = Field(
+        default=True,
+        description="Use the packaged MiniLM model for dense retrieval when it is installed",
+    )
+    assistant_cache_dir: Path | None = Field(
+        default_factory=lambda: Path(user_data_dir("dropscope")) / "assistant-cache",
+        description="Where chunk embeddings are kept between runs (keyed by content hash); "
+        "the vectors are rebuilt (about 20 s) when it is missing or not writable",
     )

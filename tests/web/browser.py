@@ -49,8 +49,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def live_server(folder: Path) -> Iterator[tuple[str, Path]]:
-    """`dropscope serve` on a fresh SQLite file in `folder`: (base URL, database file)."""
+def live_server(folder: Path, assistant_cache: Path | None = None) -> Iterator[tuple[str, Path]]:
+    """`dropscope serve` on a fresh SQLite file in `folder`: (base URL, database file). The
+    assistant (/ask) writes offline, extractively, never calling out even if the environment
+    has an Anthropic key; its embeddings are kept in `assistant_cache` when given."""
     port = free_port()
     db_file = folder / "dropscope.db"
     env = {
@@ -58,8 +60,11 @@ def live_server(folder: Path) -> Iterator[tuple[str, Path]]:
         "DROPSCOPE_DATABASE_URL": f"sqlite:///{db_file}",
         "DROPSCOPE_DATA_DIR": str(REPO / "data"),
         "DROPSCOPE_KEY_PEPPER_FILE": str(folder / "pepper"),
+        "DROPSCOPE_ASSISTANT_GENERATOR": "extractive",
+        "DROPSCOPE_ASSISTANT_CACHE_DIR": str(assistant_cache or folder / "assistant-cache"),
     }
-    env.pop("DROPSCOPE_REDIS_URL", None)
+    for name in ("DROPSCOPE_REDIS_URL", "ANTHROPIC_API_KEY", "DROPSCOPE_ANTHROPIC_API_KEY"):
+        env.pop(name, None)
     exe = shutil.which("dropscope", path=str(Path(sys.executable).parent)) or "dropscope"
     log = (folder / "serve.log").open("wb")
     proc = subprocess.Popen(

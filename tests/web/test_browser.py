@@ -13,6 +13,7 @@ import pytest
 
 from dropscope.services.board import BoardQuery, board
 from dropscope.services.database import Database
+from tests.assistant.support import embedding_cache
 from tests.services.test_data_and_board import ARTICLE
 from tests.web.browser import CHROMIUM, CHROMIUM_ARGS, REPO, live_server, skip_reason
 
@@ -27,8 +28,11 @@ ARTICLE_DAY = "2024-01-05"
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    with live_server(tmp_path_factory.mktemp("serve")) as running:
+def server(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[tuple[str, Path]]:
+    folder = tmp_path_factory.mktemp("serve")
+    with live_server(folder, embedding_cache(request.config)) as running:
         yield running
 
 
@@ -198,6 +202,58 @@ def test_the_board_fits_a_phone(browser: Browser, server: tuple[str, Path]) -> N
         p.goto("/projects/starknet")
         assert p.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
         p.screenshot(path=str(SHOTS / "project-phone.png"))
+        p.goto("/ask?q=Which%20confirmed%20airdrops%20have%20the%20highest%20tech%20score%3F")
+        assert p.get_by_role("link", name="Taiko — project card").is_visible()
+        assert p.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    finally:
+        context.close()
+
+
+def test_ask_streams_an_answer_whose_citation_opens_the_project(page: Page) -> None:
+    page.goto("/ask")
+    page.get_by_label("Your question").fill("Which confirmed airdrops have the highest tech score?")
+    with page.expect_response("**/ask/stream?q=**") as streamed:
+        page.get_by_role("button", name="Ask", exact=True).click()
+    response = streamed.value
+    assert response.status == 200
+    assert response.headers["content-type"].startswith("text/event-stream")
+    answer = page.locator("#answer")
+    answer.and_(page.locator('[aria-busy="false"]')).wait_for()
+    shared = page.url
+    assert "/ask?q=Which%20confirmed" in shared  # the URL says what was asked
+    text = page.locator("#answer-text").inner_text()
+    assert "[1]" in text
+    assert "Not financial advice" in text
+    assert page.locator("#answer-how").inner_text() == "Answered from the database."
+    sources = page.get_by_role("list", name="Sources").locator("li")
+    assert sources.count() == 3
+    page.screenshot(path=str(SHOTS / "ask.png"), full_page=True)
+    page.locator("#answer-text a.marker").first.click()  # [1] jumps to its source
+    assert page.url.endswith("#cite-1")
+    page.get_by_role("link", name="Taiko — project card").click()
+    page.wait_for_url("**/projects/taiko")
+    assert page.locator("h1").first.inner_text().startswith("Taiko")
+    page.goto(shared)  # shared, the URL shows the same answer (rendered by the server)
+    assert page.get_by_role("link", name="Taiko — project card").is_visible()
+    assert page.get_by_label("Your question").input_value().startswith("Which confirmed")
+
+
+def test_ask_without_javascript_answers_server_side(
+    browser: Browser, server: tuple[str, Path]
+) -> None:
+    context = browser.new_context(base_url=server[0], java_script_enabled=False)
+    try:
+        p = context.new_page()
+        p.goto("/ask")
+        p.get_by_role("link", name="Who invested in Movement?").click()
+        p.wait_for_url("**/ask?q=Who**")
+        assert "Borderless Capital" in p.locator("#answer-text").inner_text()
+        p.get_by_label("Your question").fill("")
+        p.get_by_label("Your question").fill("What is Taiko?")
+        p.get_by_role("button", name="Ask", exact=True).click()
+        p.wait_for_url("**/ask?q=What**")
+        p.get_by_role("link", name="Taiko — project card").click()
+        p.wait_for_url("**/projects/taiko")
     finally:
         context.close()
 

@@ -22,8 +22,18 @@ from dropscope.api.cache import ResponseCache
 from dropscope.api.deps import Api, reject_unknown_params
 from dropscope.api.fastpath import CachedReads
 from dropscope.api.gate import Gate
+from dropscope.api.mcp import mount_mcp
 from dropscope.api.middleware import ConditionalGet, RequestContext
-from dropscope.api.routes import accounts, airdrops, curation, health, investors, keys, projects
+from dropscope.api.routes import (
+    accounts,
+    airdrops,
+    ask,
+    curation,
+    health,
+    investors,
+    keys,
+    projects,
+)
 from dropscope.config import Settings
 from dropscope.domain.access import Scope
 from dropscope.services.database import Database
@@ -75,7 +85,8 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         flusher = asyncio.create_task(_flush_usage(verifier.usage.flush, settings))
-        yield
+        async with mcp_running():  # the MCP server's session manager (api/mcp.py)
+            yield
         flusher.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await flusher
@@ -110,7 +121,7 @@ def create_app(
     )
     errors.install(app)
     app.include_router(health.router)
-    for module in (airdrops, projects, investors):  # research data: the `read` scope
+    for module in (airdrops, projects, investors, ask):  # research data: the `read` scope
         app.include_router(
             module.router,
             dependencies=[Depends(requires(Scope.READ))],
@@ -121,8 +132,15 @@ def create_app(
     app.include_router(accounts.router)
     if settings.signup == "open":
         app.include_router(accounts.signup_router)
+    mcp_running = mount_mcp(app, settings, db, clock)  # /mcp: MCP over streamable HTTP
     # The dashboard (dropscope.web): public HTML pages at /, outside /v1 and the OpenAPI schema.
-    site = Site(db=db, params=api.params, clock=clock, data_version=api.cache.version)
+    site = Site(
+        db=db,
+        params=api.params,
+        clock=clock,
+        data_version=api.cache.version,
+        assistant=lambda: ask.assistant(api),  # /ask: the same assistant as POST /v1/ask
+    )
     app.router.routes.extend(dashboard_routes(site))
     # Middleware, innermost first (each add wraps the ones before it):
     # RequestContext > Gate > CachedReads > ConditionalGet > routes.

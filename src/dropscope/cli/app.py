@@ -9,8 +9,11 @@ import typer
 from rich.console import Console
 
 from dropscope import __version__
+from dropscope.cli import agent as agent_cli
+from dropscope.cli import ask as ask_cli
 from dropscope.cli import board, data, history, investors, keys, project, serve
 from dropscope.cli import ingest as ingest_cli
+from dropscope.cli import mcp as mcp_cli
 from dropscope.cli.context import AppContext
 from dropscope.config import Settings
 
@@ -48,6 +51,9 @@ history.register(app)
 investors.register(app)
 serve.register(app)
 ingest_cli.register(app)  # dropscope ingest (issue 6)
+mcp_cli.register(app)  # dropscope mcp: the MCP server over stdio
+agent_cli.register(app)  # dropscope agent: Claude with the MCP tools
+ask_cli.register(app)  # dropscope ask: the research assistant
 app.add_typer(data.app, name="data")
 app.add_typer(keys.app, name="keys")
 

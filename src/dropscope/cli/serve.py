@@ -77,7 +77,8 @@ def register(app: typer.Typer) -> None:
         log_level: str = typer.Option("info", help="debug, info, warning or error."),
     ) -> None:
         """Serve the dashboard at / and the REST API: /v1/..., docs at /docs, OpenAPI at
-        /v1/openapi.json."""
+        /v1/openapi.json; the MCP server for AI agents at /mcp (streamable HTTP, same API
+        keys)."""
         app_ctx: AppContext = ctx.obj
         if log_level not in ("debug", "info", "warning", "error"):
             raise InvalidInput("--log-level takes debug, info, warning or error")
@@ -97,7 +98,8 @@ def register(app: typer.Typer) -> None:
             print_first_key(app_ctx, first_key, base)
         app_ctx.err.print(
             f"dropscope dashboard on [bold]{base}/[/bold] — API docs {base}/docs · "
-            f"JSON board {base}/v1/airdrops · OpenAPI {base}/v1/openapi.json",
+            f"JSON board {base}/v1/airdrops · OpenAPI {base}/v1/openapi.json · "
+            f"MCP {base}/mcp",
             highlight=False,
             soft_wrap=True,
         )

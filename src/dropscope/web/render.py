@@ -14,10 +14,12 @@ from starlette.responses import HTMLResponse, Response
 from dropscope import __version__
 from dropscope.web.fmt import FILTERS
 
-# Pages are public and read-only: nothing loads from elsewhere, nothing inline runs.
+# Pages are public and read-only: nothing loads from elsewhere, nothing inline runs; the
+# only requests scripts make are to this origin (the Ask page's answer stream).
 SECURITY_HEADERS = {
     "content-security-policy": (
         "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; "
         "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
     ),
     "x-content-type-options": "nosniff",
@@ -25,12 +27,13 @@ SECURITY_HEADERS = {
 }
 PAGE_CACHE_CONTROL = "no-cache"  # revalidate every time: cheap with the ETag
 
-# The navigation; an entry is (path, label). The assistant's /ask page joins here.
+# The navigation; an entry is (path, label).
 NAV: tuple[tuple[str, str], ...] = (
     ("/", "Board"),
     ("/compare", "Compare"),
     ("/history", "Past airdrops"),
     ("/investors", "Investors"),
+    ("/ask", "Ask"),
 )
 
 

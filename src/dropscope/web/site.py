@@ -9,10 +9,11 @@ authentication and rate limits do not either.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from importlib import resources
@@ -20,14 +21,16 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from dropscope.domain.assess import AssessParams
-from dropscope.errors import DropscopeError, InvalidInput, NotFound
+from dropscope.errors import DropscopeError, InvalidInput, NotFound, SourceUnavailable
+from dropscope.services.assistant import AskEvent, Assistant
 from dropscope.services.board import BoardQuery, board
 from dropscope.services.database import Database, UnitOfWork
 from dropscope.services.research import compare, investors, past_airdrops, profile
+from dropscope.web.ask_view import EXAMPLES, MAX_QUESTION, answer_view, question_of, with_href
 from dropscope.web.board_view import board_page
 from dropscope.web.links import web_url
 from dropscope.web.project_view import project_page
@@ -41,10 +44,15 @@ PUBLIC_PREFIXES: tuple[str, ...] = (
     "/compare",
     "/history",
     "/investors",
+    "/ask",
     "/static",
 )
 _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,79}$")  # a slug, or a name to redirect
-_STATIC = {"style.css": "text/css; charset=utf-8", "dashboard.js": "text/javascript; charset=utf-8"}
+_STATIC = {
+    "style.css": "text/css; charset=utf-8",
+    "dashboard.js": "text/javascript; charset=utf-8",
+    "ask.js": "text/javascript; charset=utf-8",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +72,8 @@ Build = Callable[[UnitOfWork], Page | Redirect]
 @dataclass
 class Site:
     """What the pages need, given by `create_app`: the database, the assessment
-    parameters, "now", and the data version (for ETags; cheap, cached by the API).
+    parameters, "now", the data version (for ETags; cheap, cached by the API) and the
+    research assistant of this process (for /ask; None: the page says it is unavailable).
 
     Rendered pages are kept in a small LRU keyed by their ETag, which holds the data
     version, the day and the exact URL: a write or a new day makes new keys, never a stale
@@ -74,6 +83,7 @@ class Site:
     params: AssessParams
     clock: Callable[[], datetime]
     data_version: Callable[[], Awaitable[int]]
+    assistant: Callable[[], Assistant] | None = None
     cache_size: int = 256
     _pages: OrderedDict[str, str] = field(default_factory=OrderedDict)
 
@@ -249,6 +259,36 @@ def dashboard_routes(site: Site) -> list[BaseRoute]:
 
         return await site.serve(request, plan, suggest="/investors/")
 
+    async def ask_page(request: Request) -> Response:
+        asked = request.query_params.get("q", "").strip()[: 4 * MAX_QUESTION]
+        context: dict[str, Any] = {"question": asked, "examples": EXAMPLES, "error": None}
+        context.update(max_question=MAX_QUESTION, view=None)
+        try:
+            question = question_of(request.query_params)
+            if question:
+                helper = await run_in_threadpool(_assistant, site)
+                answer = await run_in_threadpool(helper.ask, question)
+                context["view"] = answer_view(answer)
+        except InvalidInput as exc:
+            context["error"] = exc.message
+            return html(render("ask.html", context), 400, {"cache-control": "no-store"})
+        except DropscopeError as exc:
+            return error_page(exc)
+        return html(render("ask.html", context), headers={"cache-control": "no-store"})
+
+    async def ask_stream(request: Request) -> Response:
+        try:
+            question = question_of(request.query_params)
+            if not question:
+                raise InvalidInput("type a question first")
+            helper = await run_in_threadpool(_assistant, site)
+            events = await run_in_threadpool(helper.ask_stream, question)  # validates first
+        except DropscopeError as exc:
+            status = 400 if isinstance(exc, InvalidInput) else 503
+            event = AskEvent("error", {"message": exc.message})
+            return Response(b"".join(_sse([event])), status, _STREAM_HEADERS, _STREAM_TYPE)
+        return StreamingResponse(_sse(events), headers=_STREAM_HEADERS, media_type=_STREAM_TYPE)
+
     return [
         Route("/", board_view, name="board"),
         Route("/projects/{slug}", project_view, name="project"),
@@ -257,8 +297,35 @@ def dashboard_routes(site: Site) -> list[BaseRoute]:
         Route("/history", history_view, name="history"),
         Route("/investors", investors_view, name="investors"),
         Route("/investors/{slug}", investor_view, name="investor"),
+        Route("/ask", ask_page, name="ask"),
+        Route("/ask/stream", ask_stream, name="ask-stream"),
         Route("/static/{name}", static_view, name="static"),
     ]
+
+
+_STREAM_TYPE = "text/event-stream"
+_STREAM_HEADERS = {
+    "cache-control": "no-store",
+    "x-accel-buffering": "no",
+    "x-content-type-options": "nosniff",
+}
+
+
+def _assistant(site: Site) -> Assistant:
+    if site.assistant is None:
+        raise SourceUnavailable("the research assistant is not available on this server")
+    return site.assistant()
+
+
+def _sse(events: Iterable[AskEvent]) -> Iterator[bytes]:
+    """The API's events (POST /v1/ask), each citation with `href`, its dashboard page."""
+    for ev in events:
+        data: dict[str, Any] = dict(ev.data)
+        if "citations" in data:
+            data["citations"] = [with_href(c) for c in data["citations"]]
+        if ev.event == "done":
+            data["answer"] = data.pop("text")
+        yield f"event: {ev.event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
 
 
 _ASSETS: dict[str, tuple[bytes, str]] = {}

@@ -1,0 +1,52 @@
+"""What every tool needs: the database, the settings, the clock, and the assistant (this
+process's one for the database, built on first use and shared with /v1/ask: its index and
+embedding model load once, not per call)."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from dropscope.config import Settings
+from dropscope.domain.assess import AssessParams
+from dropscope.errors import DropscopeError
+from dropscope.services.assistant import Assistant, assistant_for
+from dropscope.services.database import Database
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class ToolContext:
+    settings: Settings
+    db: Database
+    clock: Callable[[], datetime] = _now
+
+    @property
+    def params(self) -> AssessParams:
+        return AssessParams(
+            min_tech=self.settings.min_tech, solid_fundamentals=self.settings.solid_fundamentals
+        )
+
+    def today(self) -> date:
+        return self.clock().date()
+
+    def warm(self) -> None:
+        """Build the assistant's index in a background thread now, so that the first
+        `search`, `fetch` or `ask` does not wait for it (tens of seconds on a cold embedding
+        cache); a failure is left for that first call to report."""
+
+        def build() -> None:
+            with contextlib.suppress(DropscopeError):
+                self.assistant().refresh()
+
+        threading.Thread(target=build, name="dropscope-assistant-warm", daemon=True).start()
+
+    def assistant(self) -> Assistant:
+        """The process's assistant for this database (`services.assistant.assistant_for`)."""
+        return assistant_for(self.db, self.settings, self.clock)

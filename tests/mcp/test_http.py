@@ -149,6 +149,11 @@ async def test_only_post_and_bad_bodies_are_client_errors(loaded_db: Database, t
             "/mcp", content=b"[" + b" " * (5 * 1024 * 1024) + b"]", headers=MCP_HEADERS
         )
         assert r.status_code == 413
+        # one message per request, so one tool call per rate-limit hit: batches are refused
+        call = {"method": "tools/call", "params": {"name": "resolve", "arguments": {"name": "x"}}}
+        batch = [{"jsonrpc": "2.0", "id": i, **call} for i in (1, 2)]
+        r = await raw.post("/mcp", json=batch, headers=MCP_HEADERS)
+        assert r.status_code == 400
         unknown = {"jsonrpc": "2.0", "id": 3, "method": "no/such"}
         r = await raw.post("/mcp", json=unknown, headers=MCP_HEADERS)
         assert r.json()["error"]["code"] == -32601

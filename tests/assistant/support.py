@@ -5,6 +5,7 @@ Each test module that needs them declares `loaded_db` and `assistant` fixtures c
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -24,8 +25,14 @@ NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
 def embedding_cache(config: pytest.Config) -> Path:
     """Chunk vectors survive between runs in pytest's cache (keyed by content hash, so a
-    changed chunk is re-embedded, never served stale)."""
-    return Path(config.cache.mkdir("assistant-embeddings"))  # type: ignore[union-attr]
+    changed chunk is re-embedded, never served stale); without the cache plugin, a folder
+    under the system's temp dir does the same."""
+    cache = getattr(config, "cache", None)
+    if cache is not None:
+        return Path(cache.mkdir("assistant-embeddings"))
+    folder = Path(tempfile.gettempdir()) / "dropscope-test-assistant-embeddings"
+    folder.mkdir(exist_ok=True)
+    return folder
 
 
 @contextmanager

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 
 import anthropic
 import httpx2
 import pytest
 
 from dropscope.assistant.claude import SYSTEM, ClaudeGenerator
-from dropscope.assistant.generate import DONT_KNOW, Source, strip_unknown_markers
+from dropscope.assistant.generate import DONT_KNOW, NOT_ADVICE, Source, strip_unknown_markers
+from dropscope.services.assistant import Assistant
+from tests.assistant.support import DATA_DIR, NOW, loaded_database
 
 SOURCES = [
     Source(
@@ -141,3 +144,26 @@ def test_no_sources_means_no_call() -> None:
         raise AssertionError("no request expected")
 
     assert list(ClaudeGenerator(client_for(handler), model="m").stream("q", [])) == [DONT_KNOW]
+
+
+def test_through_the_service_markers_to_no_source_are_dropped(tmp_path: Path) -> None:
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        body = json.loads(request.content)
+        assert body["model"] == "claude-test-model"
+        assert "Which project spun out of Polygon?" in body["messages"][0]["content"]
+        return httpx2.Response(
+            200,
+            headers={"content-type": "text/event-stream"},
+            content=sse(["Avail spun out of Polygon [1", "][9]; see also [2].", " [77]"]),
+        )
+
+    gen = ClaudeGenerator(client_for(handler), model="claude-test-model")
+    with loaded_database("sqlite", tmp_path) as db:
+        a = Assistant(db, data_dir=DATA_DIR, generator=gen, dense=False, clock=lambda: NOW)
+        events = list(a.ask_stream("Which project spun out of Polygon?"))
+    assert events[0].event == "citations"
+    done = events[-1]
+    assert done.event == "done"
+    assert done.data["generator"] == "claude"
+    assert done.data["text"] == f"Avail spun out of Polygon [1]; see also [2].\n\n{NOT_ADVICE}"
+    assert [c["n"] for c in done.data["citations"]] == [1, 2]

@@ -131,3 +131,29 @@ async def test_one_json_rpc_call_without_a_session_as_curl_sends_it(
         body = r.json()
         assert body["id"] == 7
         assert body["result"]["structuredContent"]["matches"][0]["slug"] == "starknet"
+
+
+async def test_only_post_and_bad_bodies_are_client_errors(loaded_db: Database, tmp_path: Path):
+    key = key_for(loaded_db, tmp_path, ("read",))
+    async with running_app(loaded_db, tmp_path) as app, http(app, key) as raw:
+        for method in ("GET", "DELETE", "PUT"):  # stateless: no stream to open, no session
+            r = await raw.request(method, "/mcp", headers=MCP_HEADERS)
+            assert r.status_code == 405, method
+            assert r.headers["allow"] == "POST"
+            assert r.headers["content-type"] == "application/problem+json"
+        as_json = {**MCP_HEADERS, "content-type": "application/json"}
+        r = await raw.post("/mcp", content=b"{not json", headers=as_json)
+        assert r.status_code == 400
+        assert r.json()["error"]["code"] == -32700
+        r = await raw.post(
+            "/mcp", content=b"[" + b" " * (5 * 1024 * 1024) + b"]", headers=MCP_HEADERS
+        )
+        assert r.status_code == 413
+        # one message per request, so one tool call per rate-limit hit: batches are refused
+        call = {"method": "tools/call", "params": {"name": "resolve", "arguments": {"name": "x"}}}
+        batch = [{"jsonrpc": "2.0", "id": i, **call} for i in (1, 2)]
+        r = await raw.post("/mcp", json=batch, headers=MCP_HEADERS)
+        assert r.status_code == 400
+        unknown = {"jsonrpc": "2.0", "id": 3, "method": "no/such"}
+        r = await raw.post("/mcp", json=unknown, headers=MCP_HEADERS)
+        assert r.json()["error"]["code"] == -32601

@@ -15,6 +15,7 @@ from mcp.types import ResourceTemplateReference
 
 pytestmark = pytest.mark.anyio
 
+
 TOOLS = {
     "search_projects",
     "get_project",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -126,9 +127,10 @@ def test_a_write_reindexes_only_what_changed(
     assert first is not None
     assert first.documents > 60
     assert a.refresh() is None  # nothing changed: no work
+    word = f"zephyrine{uuid.uuid4().hex[:8]}"  # new text: its vector cannot be cached already
     with own_db.unit_of_work() as uow:
-        patch_project(uow, "astria", {"summary": "Astria is a shared sequencer (zephyrine)."}, NOW)
-    hits = a.search("zephyrine", 3)
+        patch_project(uow, "astria", {"summary": f"Astria is a shared sequencer ({word})."}, NOW)
+    hits = a.search(word, 3)
     assert hits[0].id == "project://astria"
     update = a.last_update
     assert update is not None
@@ -136,8 +138,9 @@ def test_a_write_reindexes_only_what_changed(
     assert a.index.last_embedded == 1
     # editing a note re-chunks that note only; unchanged sections keep their vectors
     path = notes / "notes" / "astria.md"
-    path.write_text(path.read_text().replace("Robot Ventures", "Robot Ventures (quillwort)"))
-    assert a.search("quillwort", 1)[0].id.startswith("note://astria#")
+    word = f"quillwort{uuid.uuid4().hex[:8]}"
+    path.write_text(path.read_text().replace("Robot Ventures", f"Robot Ventures ({word})"))
+    assert a.search(word, 1)[0].id.startswith("note://astria#")
     update = a.last_update
     assert update is not None
     assert update.changed_documents == ("note://astria",)

@@ -13,11 +13,13 @@ from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 
 from fastapi import FastAPI
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Send
 from starlette.types import Scope as AsgiScope
 
-from dropscope.api.errors import error_response
+from dropscope.api.errors import error_response, problem
 from dropscope.config import Settings
 from dropscope.domain.access import Caller, Scope
 from dropscope.errors import Forbidden, Unauthorized
@@ -31,17 +33,24 @@ PATH = "/mcp"
 
 
 class RequireRead:
-    """Lets a request through to `app` only when its caller's key has the `read` scope."""
+    """Lets a POST through to `app` only when its caller's key has the `read` scope. Other
+    methods get 405: the server is stateless (`mcp/http.py`), so it has no session to end
+    (DELETE) and nothing to push on a standing event stream (GET), which would otherwise
+    stay open, idle, for as long as the client keeps it."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: AsgiScope, receive: Receive, send: Send) -> None:
         caller = scope.get("state", {}).get("caller")
+        response: Response
         if not isinstance(caller, Caller):
             response = await error_response(scope, Unauthorized(MISSING_KEY))
         elif not caller.can(Scope.READ):
             response = await error_response(scope, Forbidden("this API key lacks the 'read' scope"))
+        elif scope["method"] != "POST":
+            detail = f"{scope['method']} is not supported here: send JSON-RPC messages by POST"
+            response = problem(405, detail, request=Request(scope), headers={"Allow": "POST"})
         else:
             await self.app(scope, receive, send)
             return

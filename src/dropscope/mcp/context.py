@@ -36,16 +36,20 @@ class ToolContext:
     def today(self) -> date:
         return self.clock().date()
 
-    def warm(self) -> None:
+    def warm(self) -> threading.Thread:
         """Build the assistant's index in a background thread now, so that the first
         `search`, `fetch` or `ask` does not wait for it (tens of seconds on a cold embedding
         cache); a failure is left for that first call to report."""
 
         def build() -> None:
             with contextlib.suppress(DropscopeError):
-                self.assistant().refresh()
+                # one search through the service: indexes the corpus and embeds its chunks
+                # (the assistant embeds on the first search that needs vectors)
+                self.assistant().search("airdrop", 1)
 
-        threading.Thread(target=build, name="dropscope-assistant-warm", daemon=True).start()
+        thread = threading.Thread(target=build, name="dropscope-assistant-warm", daemon=True)
+        thread.start()
+        return thread
 
     def assistant(self) -> Assistant:
         """The process's assistant for this database (`services.assistant.assistant_for`)."""

@@ -159,3 +159,73 @@ class Settings(BaseSettings):
         },
         description='Requests each source may make per run, JSON ({"github": 55, ...})',
     )
+
+    # --- Watchlists, events and webhooks (issue 8; docs/webhooks.md) ---------------------
+    webhook_allow_http: bool = Field(
+        default=False, description="Accept http:// webhook URLs (https only when false)"
+    )
+    webhook_allowed_networks: tuple[str, ...] = Field(
+        default=(),
+        description="Networks webhooks may reach although the SSRF policy forbids them, JSON "
+        '(["127.0.0.0/8"] for a receiver on this machine); empty: public addresses only',
+    )
+    webhook_timeout: float = Field(
+        default=10.0, gt=0, le=60, description="Seconds one delivery may take in all"
+    )
+    webhook_max_response_bytes: int = Field(
+        default=16_384, ge=0, description="Most response bytes read (and kept) per delivery"
+    )
+    webhook_lease_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="How long a dispatcher holds a claimed delivery; one that dies mid-delivery "
+        "is retried by another after this. Must exceed webhook_timeout",
+    )
+    webhook_retry_base_seconds: float = Field(
+        default=5.0, gt=0, description="Wait after the first failed attempt"
+    )
+    webhook_retry_factor: float = Field(
+        default=4.0, ge=1, description="Each further wait is this many times the previous"
+    )
+    webhook_retry_cap_seconds: float = Field(
+        default=43_200.0, gt=0, description="Longest wait between attempts"
+    )
+    webhook_give_up_seconds: float = Field(
+        default=259_200.0, gt=0, description="Stop retrying a message this long after it was made"
+    )
+    webhook_retry_after_cap_seconds: float = Field(
+        default=86_400.0, ge=0, description="Longest Retry-After honoured"
+    )
+    webhook_concurrency: int = Field(
+        default=16, ge=1, le=256, description="Deliveries one dispatcher makes at once"
+    )
+    webhook_poll_seconds: float = Field(
+        default=1.0, gt=0, description="How often an idle dispatcher looks for due deliveries"
+    )
+    webhook_scan_seconds: float = Field(
+        default=3600.0,
+        ge=0,
+        description="How often the dispatcher scans for deadline reminders (0: never)",
+    )
+    webhook_rotation_overlap_seconds: float = Field(
+        default=86_400.0,
+        ge=0,
+        le=7 * 86_400,
+        description="How long a rotated webhook secret still signs (a second signature)",
+    )
+    webhook_dispatch_in_serve: bool = Field(
+        default=False,
+        description="Run a webhook dispatcher inside `dropscope serve` (one per worker)",
+    )
+    max_webhooks_per_account: int = Field(
+        default=20, ge=1, description="Webhook endpoints a non-operator account may hold"
+    )
+    events_stream_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="How long one SSE response of /v1/events/stream lasts before the client "
+        "reconnects (with Last-Event-ID)",
+    )
+    events_stream_poll_seconds: float = Field(
+        default=1.0, gt=0, description="How often the SSE stream looks for new events"
+    )

@@ -21,6 +21,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
+from enum import StrEnum
 
 from dropscope.errors import InvalidInput, Unauthorized
 
@@ -135,3 +136,76 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
     if when.tzinfo is None:
         return None
     return max((when - now).total_seconds(), 0.0)
+
+
+class DeliveryState(StrEnum):
+    PENDING = "pending"  # waiting for its next attempt (or being attempted)
+    DELIVERED = "delivered"  # the endpoint answered 2xx
+    FAILED = "failed"  # given up: retries ran out, or the endpoint answered 410
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """A webhook endpoint of an account. During a rotation `previous_secret` still signs
+    (as a second signature) until `previous_until`."""
+
+    id: str
+    account_id: str
+    url: str
+    description: str
+    event_types: tuple[str, ...]  # empty: every type
+    enabled: bool
+    disabled_reason: str | None
+    secret: str
+    previous_secret: str | None
+    previous_until: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+    def signing_secrets(self, now: datetime) -> tuple[str, ...]:
+        """The secrets to sign with at `now`: the current one, then the previous one while
+        the rotation overlap lasts."""
+        if self.previous_secret and self.previous_until and now < self.previous_until:
+            return (self.secret, self.previous_secret)
+        return (self.secret,)
+
+    def wants(self, event_type: str) -> bool:
+        return not self.event_types or event_type in self.event_types
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One message for one endpoint (the outbox row) and where its delivery stands."""
+
+    id: int
+    endpoint_id: str
+    account_id: str
+    message_id: str  # the `webhook-id`: the event id, or a ping's own id
+    event_type: str
+    body: bytes
+    state: DeliveryState
+    attempts: int
+    next_attempt_at: datetime
+    created_at: datetime
+    last_attempt_at: datetime | None = None
+    delivered_at: datetime | None = None
+    last_status: int | None = None
+    last_error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One try at delivering: HTTP status (None when nothing answered), latency, error."""
+
+    delivery_id: int
+    attempt: int
+    at: datetime
+    status_code: int | None
+    latency_ms: float
+    error: str | None
+    worker: str
+    id: int | None = None
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300

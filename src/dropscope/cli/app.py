@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 
 from dropscope import __version__
-from dropscope.cli import board, data, history, investors, keys, project, serve
+from dropscope.cli import board, data, history, investors, keys, project, serve, watch, webhooks
 from dropscope.cli import ingest as ingest_cli
 from dropscope.cli.context import AppContext
 from dropscope.config import Settings
@@ -50,6 +50,8 @@ serve.register(app)
 ingest_cli.register(app)  # dropscope ingest (issue 6)
 app.add_typer(data.app, name="data")
 app.add_typer(keys.app, name="keys")
+app.add_typer(watch.app, name="watch")  # watchlists and the event feed (issue 8)
+app.add_typer(webhooks.app, name="webhooks")
 
 
 def main() -> None:

@@ -155,6 +155,15 @@ class WebhookRepository:
         )
         return bool(getattr(result, "rowcount", 0))
 
+    def release(self, delivery_id: int, worker: str) -> None:
+        """Give a claimed delivery back without attempting it (its endpoint went away)."""
+        self._session.execute(
+            update(_D)
+            .where(_D.id == delivery_id, _D.claimed_by == worker)
+            .values(claimed_until=None, claimed_by=None),
+            execution_options=NO_SYNC,
+        )
+
     def replay(self, account_id: str, delivery_id: int, now: datetime) -> bool:
         """Make a delivery pending again, due now (its attempts are kept)."""
         result = self._session.execute(

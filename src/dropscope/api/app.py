@@ -23,13 +23,25 @@ from dropscope.api.deps import Api, reject_unknown_params
 from dropscope.api.fastpath import CachedReads
 from dropscope.api.middleware import ConditionalGet, RequestContext
 from dropscope.api.ratelimit import RateLimit
-from dropscope.api.routes import accounts, airdrops, curation, health, investors, keys, projects
+from dropscope.api.routes import (
+    accounts,
+    airdrops,
+    curation,
+    events,
+    health,
+    investors,
+    keys,
+    projects,
+    watchlists,
+    webhooks,
+)
 from dropscope.config import Settings
 from dropscope.domain.access import Scope
 from dropscope.services.database import Database
 from dropscope.services.key_auth import verifier_for
 from dropscope.services.keys import keys_service
 from dropscope.services.ratelimit import Limiter, build_limiter
+from dropscope.services.webhook_dispatch import DispatchConfig, Dispatcher
 
 DESCRIPTION = """
 Open crypto airdrop research: projects, funding, investors and past airdrops, every fact
@@ -74,7 +86,14 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         flusher = asyncio.create_task(_flush_usage(verifier.usage.flush, settings))
+        stop_dispatch = asyncio.Event()
+        dispatcher = None
+        if settings.webhook_dispatch_in_serve:  # webhooks delivered by this worker too
+            dispatcher = asyncio.create_task(_dispatch(db, settings, clock, stop_dispatch))
         yield
+        stop_dispatch.set()
+        if dispatcher is not None:
+            await dispatcher
         flusher.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await flusher
@@ -118,6 +137,8 @@ def create_app(
     app.include_router(curation.router, responses=keys.AUTH_RESPONSES)  # `write`, per route
     app.include_router(keys.router)
     app.include_router(accounts.router)
+    for module in (watchlists, events, webhooks):  # per account, `read` scope (issue 8)
+        app.include_router(module.router)
     if settings.signup == "open":
         app.include_router(accounts.signup_router)
     # Middleware, innermost first (each add wraps the ones before it):
@@ -144,6 +165,14 @@ async def _flush_usage(flush: Callable[[], Any], settings: Settings) -> None:
     while True:
         await asyncio.sleep(settings.usage_flush_seconds)
         await flush()
+
+
+async def _dispatch(
+    db: Database, settings: Settings, clock: Callable[[], datetime], stop: asyncio.Event
+) -> None:
+    """A webhook dispatcher for the app's lifetime (`webhook_dispatch_in_serve`)."""
+    async with Dispatcher(db, DispatchConfig.of(settings), clock=clock) as dispatcher:
+        await dispatcher.run(stop)
 
 
 def create_app_from_env() -> FastAPI:

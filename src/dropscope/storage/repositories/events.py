@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dropscope.domain.events import Event, EventType
@@ -49,6 +49,11 @@ class EventRepository:
             stmt = stmt.where(EventRow.project_slug == project)
         rows = self._session.scalars(stmt.order_by(EventRow.seq).limit(limit))
         return [_to_domain(r) for r in rows]
+
+    def last_seq(self, account_id: str) -> int:
+        """The account's newest `seq` (0 when it has no event)."""
+        stmt = select(func.max(EventRow.seq)).where(EventRow.account_id == account_id)
+        return int(self._session.scalar(stmt) or 0)
 
     def get(self, account_id: str, event_id: str) -> Event | None:
         stmt = select(EventRow).where(EventRow.id == event_id, EventRow.account_id == account_id)

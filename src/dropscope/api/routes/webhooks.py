@@ -36,7 +36,8 @@ from dropscope.services.database import UnitOfWork
 router = APIRouter(tags=["webhooks"], responses={**PROBLEM_RESPONSES, **AUTH_RESPONSES})
 Reader = Annotated[Caller, Depends(requires(Scope.READ))]
 WebhookId = Annotated[str, Path(min_length=1, max_length=40, examples=["wh_4mZt0bW7kLm2Xc8R"])]
-DeliveryId = Annotated[int, Path(ge=1)]
+MAX_ID = 2_147_483_647  # the id columns are 32-bit on PostgreSQL
+DeliveryId = Annotated[int, Path(ge=1, le=MAX_ID)]
 _CONFLICT: dict[int | str, dict[str, Any]] = {
     409: {"description": "Too many endpoints, or the endpoint is disabled (ping)"}
 }
@@ -202,7 +203,7 @@ async def list_deliveries(
     before = None
     if cursor is not None:
         key = decode(cursor, fp)
-        if len(key) != 1 or not isinstance(key[0], int):
+        if len(key) != 1 or not isinstance(key[0], int) or not 0 <= key[0] <= MAX_ID:
             raise InvalidInput("cursor is not valid; start again without it")
         before = key[0]
     found = await in_uow(

@@ -266,3 +266,14 @@ def test_two_dispatchers_never_deliver_the_same_message_twice(
         assert len(attempts) == 80
         assert all(a.status_code == 200 for a in attempts)
         assert len({a.worker for a in attempts}) == 2  # both took a share
+
+
+def test_dispatch_once_delivers_what_is_due(env: dict[str, str], receiver: Receiver) -> None:
+    made = json.loads(run("webhooks", "add", receiver.url, "-f", "json").stdout)
+    assert run("webhooks", "ping", made["id"]).exit_code == 0
+    out = run("webhooks", "dispatch", "--once")
+    assert out.exit_code == 0, out.output
+    assert "1 deliveries attempted" in out.stdout
+    assert len(receiver.accepted(made["secret"])) == 1
+    (d,) = json.loads(run("webhooks", "deliveries", made["id"], "-f", "json").stdout)
+    assert (d["state"], d["last_status"]) == ("delivered", 200)

@@ -26,7 +26,7 @@ from dropscope.errors import InvalidInput
 from dropscope.services import webhooks as service
 from dropscope.services.events import scan as scan_service
 from dropscope.services.watchlists import account_for
-from dropscope.services.webhook_dispatch import DispatchConfig, Dispatcher
+from dropscope.services.webhook_dispatch import DispatchConfig, Dispatcher, deliver_pending
 
 app = typer.Typer(help="Webhooks: endpoints, deliveries, the dispatcher, signature checks.")
 
@@ -256,13 +256,13 @@ def dispatch(
     db = app_ctx.db(seed=False)
     config = DispatchConfig.of(app_ctx.settings)
 
+    if once:
+        count = asyncio.run(deliver_pending(db, app_ctx.settings))
+        app_ctx.out.print(f"{count} deliveries attempted")
+        return
+
     async def main() -> int:
         async with Dispatcher(db, config) as d:
-            if once:
-                total = 0
-                while n := await d.run_once():
-                    total += n
-                return total
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):
@@ -273,7 +273,7 @@ def dispatch(
             return d.delivered
 
     count = asyncio.run(main())
-    app_ctx.out.print(f"{count} deliveries attempted" if once else f"{count} delivered")
+    app_ctx.out.print(f"{count} delivered")
 
 
 @app.command("scan")

@@ -5,6 +5,7 @@ Never a module-level singleton: an entry point calls `Settings()` and passes it 
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Literal
 
@@ -229,3 +230,13 @@ class Settings(BaseSettings):
     events_stream_poll_seconds: float = Field(
         default=1.0, gt=0, description="How often the SSE stream looks for new events"
     )
+
+    @field_validator("webhook_allowed_networks")
+    @classmethod
+    def _networks_parse(cls, networks: tuple[str, ...]) -> tuple[str, ...]:
+        for n in networks:
+            try:
+                ipaddress.ip_network(n, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"webhook_allowed_networks: {exc}") from None
+        return networks

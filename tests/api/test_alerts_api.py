@@ -9,6 +9,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 
@@ -226,3 +227,27 @@ async def test_saved_filter_watchlist_round_trip(shared_loaded: Database) -> Non
         assert (await c.get("/v1/events", params={"cursor": "garbage"})).status_code == 400
         bad_resume = await c.get("/v1/events/stream", headers={"last-event-id": "x"})
         assert bad_resume.status_code == 400
+
+
+async def test_a_dispatcher_inside_serve_delivers(loaded: Database, receiver: Receiver) -> None:
+    fast = {"webhook_dispatch_in_serve": True, "webhook_poll_seconds": 0.05, **HOOKS}
+    async with client_for(loaded, **fast) as c:
+        h = await c.post("/v1/webhooks", json={"url": receiver.url})
+        assert h.status_code == 201, h.text
+        ping = await c.post(f"/v1/webhooks/{h.json()['webhook']['id']}/ping")
+        for _ in range(200):  # until the dispatcher has settled it
+            delivery = (await c.get(ping.headers["location"])).json()
+            if delivery["state"] == "delivered":
+                break
+            await anyio.sleep(0.05)
+    assert ping.json()["message_id"] in receiver.accepted(h.json()["secret"])
+    assert delivery["attempt_log"][0]["status_code"] == 200
+
+
+def test_settings_refuse_a_bad_allowlist() -> None:
+    from pydantic import ValidationError
+
+    from dropscope.config import Settings
+
+    with pytest.raises(ValidationError, match="webhook_allowed_networks"):
+        Settings(webhook_allowed_networks=("10.0.0.0/33",))

@@ -37,9 +37,7 @@ class Handler(BaseHTTPRequestHandler):
             _count[0] += 1
             n = _count[0]
         status, extra = 200, {}
-        if mode == "slow":
-            time.sleep(float(control.get("delay", 2)))
-        elif mode == "flap":
+        if mode == "flap":
             status = 500 if n % 2 else 200
         elif mode == "429":
             status, extra = 429, {"retry-after": str(control.get("retry_after", 1))}
@@ -53,8 +51,10 @@ class Handler(BaseHTTPRequestHandler):
             "status": status,
             "at": time.time(),
         }
-        with _lock, LOG.open("a") as f:
+        with _lock, LOG.open("a") as f:  # logged on arrival: processed, as far as it knows
             f.write(json.dumps(record) + "\n")
+        if mode == "slow":
+            time.sleep(float(control.get("delay", 2)))
         self.send_response(status)
         for k, v in extra.items():
             self.send_header(k, v)

@@ -89,7 +89,7 @@ def create_app(
         stop_dispatch = asyncio.Event()
         dispatcher = None
         if settings.webhook_dispatch_in_serve:  # webhooks delivered by this worker too
-            dispatcher = asyncio.create_task(_dispatch(db, settings, clock, stop_dispatch))
+            dispatcher = asyncio.create_task(_dispatch(db, settings, stop_dispatch))
         yield
         stop_dispatch.set()
         if dispatcher is not None:
@@ -167,11 +167,10 @@ async def _flush_usage(flush: Callable[[], Any], settings: Settings) -> None:
         await flush()
 
 
-async def _dispatch(
-    db: Database, settings: Settings, clock: Callable[[], datetime], stop: asyncio.Event
-) -> None:
-    """A webhook dispatcher for the app's lifetime (`webhook_dispatch_in_serve`)."""
-    async with Dispatcher(db, DispatchConfig.of(settings), clock=clock) as dispatcher:
+async def _dispatch(db: Database, settings: Settings, stop: asyncio.Event) -> None:
+    """A webhook dispatcher for the app's lifetime (`webhook_dispatch_in_serve`). It keeps
+    the wall clock, not the app's (receivers check `webhook-timestamp` against theirs)."""
+    async with Dispatcher(db, DispatchConfig.of(settings)) as dispatcher:
         await dispatcher.run(stop)
 
 

@@ -147,29 +147,41 @@ class Dispatcher:
     # --- one round -----------------------------------------------------------------------
 
     async def run_once(self) -> int:
-        """Claim and attempt one batch of due deliveries; how many were attempted."""
+        """Claim one batch of due deliveries, attempt them concurrently, then settle them all
+        in one transaction (a dispatcher that dies before that leaves them to be claimed
+        again when the lease ends: at least once); how many were claimed."""
         now = self.clock()
         batch = await asyncio.to_thread(self._claim, now)
         if not batch:
             return 0
         gate = asyncio.Semaphore(self.config.concurrency)
         gone: set[str] = set()  # endpoints that answered 410 in this round
+        done: list[tuple[Delivery, Endpoint, Attempt, Outcome]] = []
+        skipped: list[Delivery] = []
 
         async def one(delivery: Delivery, endpoint: Endpoint) -> None:
             async with gate:
                 if endpoint.id in gone:
-                    await asyncio.to_thread(self._release, delivery)
+                    skipped.append(delivery)  # given back: it waits for the endpoint
                     return
-                attempt = await self.attempt(delivery, endpoint)
+                started = self.clock()
+                outcome = await self._post(delivery, endpoint, started)
+                attempt = Attempt(
+                    delivery_id=delivery.id,
+                    attempt=delivery.attempts + 1,
+                    at=started,
+                    status_code=outcome.status_code,
+                    latency_ms=outcome.latency_ms,
+                    error=outcome.error,
+                    worker=self.worker,
+                )
+                done.append((delivery, endpoint, attempt, outcome))
                 if attempt.status_code == 410:
                     gone.add(endpoint.id)
 
         await asyncio.gather(*(one(d, e) for d, e in batch))
+        await asyncio.to_thread(self._settle, done, skipped)
         return len(batch)
-
-    def _release(self, delivery: Delivery) -> None:
-        with self.db.unit_of_work() as uow:
-            uow.webhooks.release(delivery.id, self.worker)
 
     def _claim(self, now: datetime) -> list[tuple[Delivery, Endpoint]]:
         with self.db.unit_of_work() as uow:
@@ -177,49 +189,38 @@ class Dispatcher:
                 now, self.config.lease, self.config.concurrency * 4, self.worker
             )
 
-    async def attempt(self, delivery: Delivery, endpoint: Endpoint) -> Attempt:
-        """POST one claimed delivery and settle it; the attempt logged."""
-        started = self.clock()
-        outcome = await self._post(delivery, endpoint, started)
-        attempt = Attempt(
-            delivery_id=delivery.id,
-            attempt=delivery.attempts + 1,
-            at=started,
-            status_code=outcome.status_code,
-            latency_ms=outcome.latency_ms,
-            error=outcome.error,
-            worker=self.worker,
-        )
-        await asyncio.to_thread(self._settle, delivery, endpoint, attempt, outcome)
-        return attempt
-
     def _settle(
-        self, delivery: Delivery, endpoint: Endpoint, attempt: Attempt, outcome: Outcome
+        self,
+        done: list[tuple[Delivery, Endpoint, Attempt, Outcome]],
+        skipped: list[Delivery],
     ) -> None:
+        """Log every attempt and move each delivery on: delivered (2xx), failed (410, or
+        too old to retry) or pending again after the backoff."""
         now = self.clock()
-        next_at: datetime | None = None
-        if attempt.succeeded:
-            state = DeliveryState.DELIVERED
-        elif attempt.status_code == 410:
-            state = DeliveryState.FAILED
-        else:
-            wait = retry_delay(
-                self.config.retry,
-                attempt.attempt,
-                self.unit(),
-                parse_retry_after(outcome.retry_after, now),
-            )
-            next_at = now + timedelta(seconds=wait)
-            too_old = (
-                next_at - delivery.created_at
-            ).total_seconds() > self.config.retry.give_up_after
-            state = DeliveryState.FAILED if too_old else DeliveryState.PENDING
         with self.db.unit_of_work() as uow:
-            uow.webhooks.finish(attempt, state, next_at)
-            if attempt.status_code == 410:
-                uow.webhooks.disable(endpoint.id, "the endpoint answered 410 Gone", now)
-        if state is DeliveryState.DELIVERED:
-            self.delivered += 1
+            for delivery, endpoint, attempt, outcome in done:
+                next_at: datetime | None = None
+                if attempt.succeeded:
+                    state = DeliveryState.DELIVERED
+                elif attempt.status_code == 410:
+                    state = DeliveryState.FAILED
+                    uow.webhooks.disable(endpoint.id, "the endpoint answered 410 Gone", now)
+                else:
+                    wait = retry_delay(
+                        self.config.retry,
+                        attempt.attempt,
+                        self.unit(),
+                        parse_retry_after(outcome.retry_after, now),
+                    )
+                    next_at = now + timedelta(seconds=wait)
+                    age = (next_at - delivery.created_at).total_seconds()
+                    too_old = age > self.config.retry.give_up_after
+                    state = DeliveryState.FAILED if too_old else DeliveryState.PENDING
+                uow.webhooks.finish(attempt, state, next_at)
+                if state is DeliveryState.DELIVERED:
+                    self.delivered += 1
+            for delivery in skipped:
+                uow.webhooks.release(delivery.id, self.worker)
 
     async def _post(self, delivery: Delivery, endpoint: Endpoint, now: datetime) -> Outcome:
         assert self._client is not None, "use the dispatcher as `async with`"

@@ -234,3 +234,24 @@ def test_rotation_signs_with_both_secrets(database: Database, receiver: Receiver
     assert set(receiver.accepted(new)) == ids
     (r,) = receiver.requests()
     assert len(r["headers"]["webhook-signature"].split()) == 2
+
+
+def test_an_endpoint_deleted_mid_delivery_is_no_error(
+    database: Database, receiver: Receiver
+) -> None:
+    settings = fast_settings(database, webhook_timeout=2.0, webhook_lease_seconds=3.0)
+    me, _ = setup(database, receiver.url, settings)
+    pings(database, me, 2)
+    receiver.set("slow", delay=0.5)
+
+    async def deliver_while_deleting() -> int:
+        async with Dispatcher(database, DispatchConfig.of(settings)) as d:
+            task = asyncio.create_task(d.run_once())
+            while not receiver.requests():
+                await asyncio.sleep(0.02)
+            with database.unit_of_work() as uow:
+                hooks.delete(uow, me, endpoint_id(database, me))
+            return await task
+
+    assert run(deliver_while_deleting()) == 2
+    assert counts(database) == {}

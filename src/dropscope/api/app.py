@@ -55,7 +55,8 @@ every response carries `X-Request-ID`. Not financial advice.
 
 Authentication: every `/v1` endpoint but sign-up needs an API key (`dsk_…`), sent as
 `Authorization: Bearer <key>` or `X-API-Key: <key>`; scopes `read` (every GET on research
-data), `write` (curation), `admin` (keys, audit). 401 without a usable key, 403 without the
+data, and the account's own watchlists, events and webhooks), `write` (curation), `admin`
+(keys, audit). 401 without a usable key, 403 without the
 scope.
 """
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
+import logging
 import os
 import random
 import socket
@@ -53,6 +54,7 @@ from dropscope.services.events import scan
 from dropscope.services.webhooks import retry_policy, target_policy
 
 Resolver = Callable[[str, int], Awaitable[list[IPAddress]]]
+log = logging.getLogger(__name__)
 
 
 def _now() -> datetime:
@@ -288,16 +290,19 @@ class Dispatcher:
         `scan_seconds`."""
         last_scan: float | None = None
         while not stop.is_set():
-            scan_every = self.config.scan_seconds
-            if scan_every and (last_scan is None or time.monotonic() - last_scan >= scan_every):
-                last_scan = time.monotonic()
-                await asyncio.to_thread(scan, self.db, self.clock())
-            if await self.run_once():
-                continue
             nap = self.config.poll_seconds
-            due = await asyncio.to_thread(self._next_due)
-            if due is not None:
-                nap = min(nap, max((due - self.clock()).total_seconds(), 0.0))
+            try:
+                scan_every = self.config.scan_seconds
+                if scan_every and (last_scan is None or time.monotonic() - last_scan >= scan_every):
+                    last_scan = time.monotonic()
+                    await asyncio.to_thread(scan, self.db, self.clock())
+                if await self.run_once():
+                    continue
+                due = await asyncio.to_thread(self._next_due)
+                if due is not None:
+                    nap = min(nap, max((due - self.clock()).total_seconds(), 0.0))
+            except Exception:  # e.g. the database is restarting: log it, try again later
+                log.exception("webhook dispatcher round failed; retrying in %s s", nap)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=max(nap, 0.01))
 

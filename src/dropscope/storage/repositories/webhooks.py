@@ -131,9 +131,9 @@ class WebhookRepository:
         state: DeliveryState,
         next_attempt_at: datetime | None,
     ) -> bool:
-        """Log `attempt` and settle its delivery (release the lease). False, with the attempt
-        still logged, when the lease was lost to another worker (it expired)."""
-        insert_all(self._session, WebhookAttemptRow, [_attempt_columns(attempt)])
+        """Log `attempt` and settle its delivery (release the lease). False when the lease
+        was lost to another worker (it expired; the attempt is still logged) or the delivery
+        is gone (its endpoint was deleted meanwhile; nothing is written)."""
         values: dict[str, object] = {
             "state": state.value,
             "attempts": _D.attempts + 1,
@@ -153,7 +153,13 @@ class WebhookRepository:
             .values(**values),
             execution_options=NO_SYNC,
         )
-        return bool(getattr(result, "rowcount", 0))
+        settled = bool(getattr(result, "rowcount", 0))
+        exists = settled or (
+            self._session.scalar(select(_D.id).where(_D.id == attempt.delivery_id)) is not None
+        )
+        if exists:
+            insert_all(self._session, WebhookAttemptRow, [_attempt_columns(attempt)])
+        return settled
 
     def release(self, delivery_id: int, worker: str) -> None:
         """Give a claimed delivery back without attempting it (its endpoint went away)."""

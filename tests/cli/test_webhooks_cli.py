@@ -277,3 +277,24 @@ def test_dispatch_once_delivers_what_is_due(env: dict[str, str], receiver: Recei
     assert len(receiver.accepted(made["secret"])) == 1
     (d,) = json.loads(run("webhooks", "deliveries", made["id"], "-f", "json").stdout)
     assert (d["state"], d["last_status"]) == ("delivered", 200)
+
+
+def test_account_option_keeps_accounts_apart(env: dict[str, str]) -> None:
+    from dropscope.domain.keys import Account
+
+    db = Database(env["DROPSCOPE_DATABASE_URL"])
+    try:
+        db.ensure_schema()
+        with db.unit_of_work() as uow:
+            uow.accounts.add(Account("acct_other", "other", False, datetime.now(UTC)))
+    finally:
+        db.close()
+    mine = json.loads(run("watch", "add", "mine", "scroll", "-f", "json").stdout)
+    theirs = json.loads(
+        run("watch", "add", "theirs", "taiko", "--account", "acct_other", "-f", "json").stdout
+    )
+    assert theirs["account_id"] == "acct_other"
+    listed = json.loads(run("watch", "list", "--account", "acct_other", "-f", "json").stdout)
+    assert [w["id"] for w in listed] == [theirs["id"]]
+    assert run("watch", "remove", mine["id"], "--account", "acct_other").exit_code == 3
+    assert run("watch", "list", "--account", "acct_nobody").exit_code == 3

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 from platformdirs import user_data_dir
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from dropscope.domain.access import DEFAULT_PLANS, Plan
@@ -240,3 +240,9 @@ class Settings(BaseSettings):
             except ValueError as exc:
                 raise ValueError(f"webhook_allowed_networks: {exc}") from None
         return networks
+
+    @model_validator(mode="after")
+    def _lease_outlasts_timeout(self) -> Settings:
+        if self.webhook_lease_seconds <= self.webhook_timeout:
+            raise ValueError("webhook_lease_seconds must be longer than webhook_timeout")
+        return self

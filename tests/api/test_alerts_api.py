@@ -251,3 +251,5 @@ def test_settings_refuse_a_bad_allowlist() -> None:
 
     with pytest.raises(ValidationError, match="webhook_allowed_networks"):
         Settings(webhook_allowed_networks=("10.0.0.0/33",))
+    with pytest.raises(ValidationError, match="longer than webhook_timeout"):
+        Settings(webhook_timeout=30, webhook_lease_seconds=20)

@@ -56,14 +56,12 @@ def notice(
         for w in (w for w in watchlists if w.filters):
             matched = {a.project.slug for a in assessed if _any_match(w, a)}
             via_filter.setdefault(w.account_id, set()).update(matched)
-            status = {a.project.slug: a.status.value for a in assessed}
             prior = before.get(w.id, set())
             for a in assessed:
-                slug = a.project.slug
-                if slug in matched and slug not in prior:
+                if a.project.slug in matched and a.project.slug not in prior:
                     found.append(
                         filter_matched(
-                            w.account_id, w.id, w.name, a.project, status[slug], today, now
+                            w.account_id, w.id, w.name, a.project, a.status.value, today, now
                         )
                     )
             if matched != prior:

@@ -65,6 +65,11 @@ def test_public_addresses(ip: str) -> None:
         "https://[::ffff:7f00:1]/",
         "https://example.com:99999/",
         "https://example.com/#frag",
+        "https://2130706433/",
+        "https://0x7f000001/",
+        "https://0177.0.0.1/",
+        "https://127.1/",
+        "https://[fe80::1%25eth0]/",
     ],
 )
 def test_forbidden_urls(url: str) -> None:

@@ -126,10 +126,18 @@ def check_url(policy: TargetPolicy, url: str) -> Target:
         raise InvalidInput("a webhook URL needs a host")
     if parts.fragment:
         raise InvalidInput("a webhook URL may not have a #fragment")
+    if "%" in host:
+        raise InvalidInput("a webhook URL may not name a network interface (%zone)")
     ip: IPAddress | None = None
     try:
         ip = ipaddress.ip_address(host)
     except ValueError:
+        last = host.rstrip(".").rsplit(".", 1)[-1]
+        if last.isdigit() or last.startswith("0x"):  # 2130706433, 0x7f000001, 127.1, 0177.0.0.1
+            raise InvalidInput(
+                f"webhook target refused: {host} is an address in a non-standard form; "
+                "write it as a.b.c.d or use a host name"
+            ) from None
         local = host == "localhost" or host.endswith((".localhost", ".local", ".internal"))
         if local and not policy.allowed:
             raise InvalidInput(f"webhook target refused: {host} is a local name") from None

@@ -298,3 +298,18 @@ def test_account_option_keeps_accounts_apart(env: dict[str, str]) -> None:
     assert [w["id"] for w in listed] == [theirs["id"]]
     assert run("watch", "remove", mine["id"], "--account", "acct_other").exit_code == 3
     assert run("watch", "list", "--account", "acct_nobody").exit_code == 3
+
+
+def test_prune_keeps_what_is_pending(env: dict[str, str], receiver: Receiver) -> None:
+    made = json.loads(run("webhooks", "add", receiver.url, "-f", "json").stdout)
+    run("webhooks", "ping", made["id"])
+    run("webhooks", "dispatch", "--once")
+    receiver.set("500")
+    run("webhooks", "ping", made["id"])
+    run("webhooks", "dispatch", "--once")  # fails: stays pending
+    assert "deleted 0 event(s) and 0 deliveries" in run("webhooks", "prune").stdout
+    out = run("webhooks", "prune", "--older-than", "0s")
+    assert "and 1 deliveries" in out.stdout
+    (left,) = json.loads(run("webhooks", "deliveries", made["id"], "-f", "json").stdout)
+    assert left["state"] == "pending"
+    assert run("webhooks", "prune", "--older-than", "soon").exit_code == 2

@@ -298,6 +298,21 @@ def scan(
         app_ctx.out.print(f"  {e.type.value} {e.project_slug} {e.id}")
 
 
+@app.command("prune")
+@handle_errors
+def prune(
+    ctx: typer.Context,
+    older_than: str = typer.Option("90d", "--older-than", help="Age, e.g. 90d or 12h."),
+) -> None:
+    """Delete events, and delivered or failed deliveries, older than that (every account)."""
+    app_ctx: AppContext = ctx.obj
+    before = app_ctx.now - parse_duration(older_than, "--older-than")
+    events, deliveries = service.prune(app_ctx.db(seed=False), before)
+    app_ctx.out.print(
+        f"deleted {events} event(s) and {deliveries} deliveries before {before:%Y-%m-%d %H:%M} UTC"
+    )
+
+
 @app.command("verify")
 @handle_errors
 def verify(

@@ -20,7 +20,7 @@ from dropscope.domain.keys import new_id
 from dropscope.domain.webhook_targets import TargetPolicy, check_url
 from dropscope.domain.webhooks import Attempt, Delivery, Endpoint, RetryPolicy, new_secret
 from dropscope.errors import Conflict, InvalidInput, NotFound
-from dropscope.services.database import UnitOfWork
+from dropscope.services.database import Database, UnitOfWork
 
 
 def target_policy(settings: Settings) -> TargetPolicy:
@@ -205,3 +205,10 @@ def replay(uow: UnitOfWork, account_id: str, delivery_id: int, now: datetime) ->
     found = uow.webhooks.delivery(account_id, delivery_id)
     assert found is not None
     return found
+
+
+def prune(db: Database, before: datetime) -> tuple[int, int]:
+    """Delete events noticed, and settled deliveries made, before `before` (pending ones
+    stay); (events, deliveries) deleted."""
+    with db.unit_of_work() as uow:
+        return uow.events.prune(before), uow.webhooks.prune(before)

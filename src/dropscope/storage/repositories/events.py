@@ -4,8 +4,9 @@ order (the cursor and the SSE `Last-Event-ID`)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from dropscope.domain.events import Event, EventType
@@ -49,6 +50,12 @@ class EventRepository:
             stmt = stmt.where(EventRow.project_slug == project)
         rows = self._session.scalars(stmt.order_by(EventRow.seq).limit(limit))
         return [_to_domain(r) for r in rows]
+
+    def prune(self, before: datetime) -> int:
+        """Delete events noticed before `before` (their ids may then be noticed again only
+        if their cause is written again); how many."""
+        result = self._session.execute(delete(EventRow).where(EventRow.occurred_at < before))
+        return int(getattr(result, "rowcount", 0) or 0)
 
     def last_seq(self, account_id: str) -> int:
         """The account's newest `seq` (0 when it has no event)."""

@@ -161,6 +161,15 @@ class WebhookRepository:
             insert_all(self._session, WebhookAttemptRow, [_attempt_columns(attempt)])
         return settled
 
+    def prune(self, before: datetime) -> int:
+        """Delete settled (delivered or failed) deliveries made before `before`, with their
+        attempts; how many."""
+        result = self._session.execute(
+            delete(_D).where(_D.state != DeliveryState.PENDING.value, _D.created_at < before),
+            execution_options=NO_SYNC,
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
     def release(self, delivery_id: int, worker: str) -> None:
         """Give a claimed delivery back without attempting it (its endpoint went away)."""
         self._session.execute(

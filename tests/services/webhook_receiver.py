@@ -1,16 +1,18 @@
 """A webhook receiver for the tests: a real HTTP server process on 127.0.0.1.
 
-    python tests/services/webhook_receiver.py LOG CONTROL PORT_FILE [PORT]
+    python tests/services/webhook_receiver.py LOG CONTROL PORT_FILE [PORT [CERT KEY]]
 
 Each request re-reads CONTROL (JSON: `mode` ok | 500 | 429 | 410 | slow | flap | redirect,
 `delay` seconds for slow, `retry_after` for 429) and appends one JSON line to LOG with the
 headers, the body and the status it answered. `flap` fails every other request (500).
-The bound port (PORT, or a free one) is written to PORT_FILE once listening.
+The bound port (PORT, or a free one; 0 for a free one) is written to PORT_FILE once
+listening. With CERT and KEY it speaks TLS.
 """
 
 from __future__ import annotations
 
 import json
+import ssl
 import sys
 import threading
 import time
@@ -67,6 +69,10 @@ if __name__ == "__main__":
     port = int(sys.argv[4]) if len(sys.argv) > 4 else 0
     server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     server.daemon_threads = True
+    if len(sys.argv) > 6:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(sys.argv[5], sys.argv[6])
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     tmp = PORT_FILE.with_suffix(".tmp")
     tmp.write_text(str(server.server_address[1]))
     tmp.rename(PORT_FILE)

@@ -26,6 +26,7 @@ import logging
 import os
 import random
 import socket
+import ssl
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -55,6 +56,7 @@ from dropscope.services.webhooks import retry_policy, target_policy
 
 Resolver = Callable[[str, int], Awaitable[list[IPAddress]]]
 log = logging.getLogger(__name__)
+MAX_POOLS = 256  # https host names with a connection pool of their own
 
 
 def _now() -> datetime:
@@ -121,6 +123,7 @@ class Dispatcher:
         resolver: Resolver = resolve,
         unit: Callable[[], float] = random.random,
         worker: str | None = None,
+        verify: ssl.SSLContext | bool = True,
     ) -> None:
         self.db = db
         self.config = config
@@ -129,22 +132,42 @@ class Dispatcher:
         self.unit = unit
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.delivered = 0
-        self._client: httpx.AsyncClient | None = None
+        self.verify = verify  # certificate checks: the system's CAs, or a given context
+        # Connections are pooled by (scheme, address, port). Over TLS a connection is
+        # verified for one host name, so each https host name gets a pool of its own (two
+        # names on one address never share a connection); plain http shares one pool.
+        self._clients: dict[str, httpx.AsyncClient] = {}
+        self._open = False
 
     async def __aenter__(self) -> Dispatcher:
-        self._client = httpx.AsyncClient(
-            follow_redirects=False,
-            trust_env=False,
-            timeout=httpx.Timeout(self.config.timeout),
-            limits=httpx.Limits(max_connections=self.config.concurrency * 2),
-            headers={"user-agent": f"dropscope-webhooks/{__version__}"},
-        )
+        self._open = True
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        self._open = False
+        clients, self._clients = self._clients, {}
+        for client in clients.values():
+            await client.aclose()
+
+    async def _client_for(self, scheme: str, host: str) -> httpx.AsyncClient:
+        assert self._open, "use the dispatcher as `async with`"
+        key = host if scheme == "https" else ""
+        client = self._clients.pop(key, None)
+        if client is not None:
+            self._clients[key] = client  # most recently used last
+        else:
+            if len(self._clients) >= MAX_POOLS:  # forget the least recently used pool
+                oldest = next(iter(self._clients))
+                await self._clients.pop(oldest).aclose()
+            client = self._clients[key] = httpx.AsyncClient(
+                follow_redirects=False,
+                trust_env=False,
+                verify=self.verify,
+                timeout=httpx.Timeout(self.config.timeout),
+                limits=httpx.Limits(max_connections=self.config.concurrency * 2),
+                headers={"user-agent": f"dropscope-webhooks/{__version__}"},
+            )
+        return client
 
     # --- one round -----------------------------------------------------------------------
 
@@ -225,7 +248,6 @@ class Dispatcher:
                 uow.webhooks.release(delivery.id, self.worker)
 
     async def _post(self, delivery: Delivery, endpoint: Endpoint, now: datetime) -> Outcome:
-        assert self._client is not None, "use the dispatcher as `async with`"
         t0 = time.perf_counter()
 
         def failed(error: str) -> Outcome:
@@ -261,7 +283,8 @@ class Dispatcher:
         extensions = {"sni_hostname": target.host} if parts.scheme == "https" else {}
         try:
             async with asyncio.timeout(self.config.timeout):
-                async with self._client.stream(
+                client = await self._client_for(parts.scheme, target.host)
+                async with client.stream(
                     "POST", pinned, content=delivery.body, headers=headers, extensions=extensions
                 ) as response:
                     read = 0

@@ -5,11 +5,12 @@ Never a module-level singleton: an entry point calls `Settings()` and passes it 
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Literal
 
 from platformdirs import user_data_dir
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from dropscope.domain.access import DEFAULT_PLANS, Plan
@@ -168,7 +169,7 @@ class Settings(BaseSettings):
         "unset, by the offline extractive generator",
     )
     assistant_model: str = Field(
-        default="claude-sonnet-4-5", min_length=1, description="Claude model the assistant uses"
+        default="claude-sonnet-5-5", min_length=1, description="Claude model the assistant uses"
     )
     assistant_generator: Literal["auto", "extractive", "claude"] = Field(
         default="auto",
@@ -183,3 +184,89 @@ class Settings(BaseSettings):
         description="Where chunk embeddings are kept between runs (keyed by content hash); "
         "the vectors are rebuilt (about 20 s) when it is missing or not writable",
     )
+
+    # --- Watchlists, events and webhooks (issue 8; docs/webhooks.md) ---------------------
+    webhook_allow_http: bool = Field(
+        default=False, description="Accept http:// webhook URLs (https only when false)"
+    )
+    webhook_allowed_networks: tuple[str, ...] = Field(
+        default=(),
+        description="Networks webhooks may reach although the SSRF policy forbids them, JSON "
+        '(["127.0.0.0/8"] for a receiver on this machine); empty: public addresses only',
+    )
+    webhook_timeout: float = Field(
+        default=10.0, gt=0, le=60, description="Seconds one delivery may take in all"
+    )
+    webhook_max_response_bytes: int = Field(
+        default=16_384, ge=0, description="Most response bytes read (and kept) per delivery"
+    )
+    webhook_lease_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="How long a dispatcher holds a claimed delivery; one that dies mid-delivery "
+        "is retried by another after this. Must exceed webhook_timeout",
+    )
+    webhook_retry_base_seconds: float = Field(
+        default=5.0, gt=0, description="Wait after the first failed attempt"
+    )
+    webhook_retry_factor: float = Field(
+        default=4.0, ge=1, description="Each further wait is this many times the previous"
+    )
+    webhook_retry_cap_seconds: float = Field(
+        default=43_200.0, gt=0, description="Longest wait between attempts"
+    )
+    webhook_give_up_seconds: float = Field(
+        default=259_200.0, gt=0, description="Stop retrying a message this long after it was made"
+    )
+    webhook_retry_after_cap_seconds: float = Field(
+        default=86_400.0, ge=0, description="Longest Retry-After honoured"
+    )
+    webhook_concurrency: int = Field(
+        default=16, ge=1, le=256, description="Deliveries one dispatcher makes at once"
+    )
+    webhook_poll_seconds: float = Field(
+        default=1.0, gt=0, description="How often an idle dispatcher looks for due deliveries"
+    )
+    webhook_scan_seconds: float = Field(
+        default=3600.0,
+        ge=0,
+        description="How often the dispatcher scans for deadline reminders (0: never)",
+    )
+    webhook_rotation_overlap_seconds: float = Field(
+        default=86_400.0,
+        ge=0,
+        le=7 * 86_400,
+        description="How long a rotated webhook secret still signs (a second signature)",
+    )
+    webhook_dispatch_in_serve: bool = Field(
+        default=False,
+        description="Run a webhook dispatcher inside `dropscope serve` (one per worker)",
+    )
+    max_webhooks_per_account: int = Field(
+        default=20, ge=1, description="Webhook endpoints a non-operator account may hold"
+    )
+    events_stream_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="How long one SSE response of /v1/events/stream lasts before the client "
+        "reconnects (with Last-Event-ID)",
+    )
+    events_stream_poll_seconds: float = Field(
+        default=1.0, gt=0, description="How often the SSE stream looks for new events"
+    )
+
+    @field_validator("webhook_allowed_networks")
+    @classmethod
+    def _networks_parse(cls, networks: tuple[str, ...]) -> tuple[str, ...]:
+        for n in networks:
+            try:
+                ipaddress.ip_network(n, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"webhook_allowed_networks: {exc}") from None
+        return networks
+
+    @model_validator(mode="after")
+    def _lease_outlasts_timeout(self) -> Settings:
+        if self.webhook_lease_seconds <= self.webhook_timeout:
+            raise ValueError("webhook_lease_seconds must be longer than webhook_timeout")
+        return self

@@ -22,7 +22,7 @@ REPLIES: list[dict[str, Any]] = [
         "id": "msg_01Cli1",
         "type": "message",
         "role": "assistant",
-        "model": "claude-sonnet-4-5",
+        "model": "claude-sonnet-5-5",
         "content": [
             {"type": "tool_use", "id": "toolu_01Cli1", "name": "resolve", "input": {"name": "ARB"}}
         ],
@@ -34,7 +34,7 @@ REPLIES: list[dict[str, Any]] = [
         "id": "msg_01Cli2",
         "type": "message",
         "role": "assistant",
-        "model": "claude-sonnet-4-5",
+        "model": "claude-sonnet-5-5",
         "content": [{"type": "text", "text": "ARB is the token of the Arbitrum airdrop."}],
         "stop_reason": "end_turn",
         "stop_sequence": None,

@@ -69,4 +69,5 @@ def test_the_migration_files_are_package_data() -> None:
         "0002_meta_and_idempotency.py",
         "0003_api_keys.py",
         "0004_ingestion.py",
+        "0005_webhooks.py",
     ]

@@ -29,10 +29,13 @@ from dropscope.api.routes import (
     airdrops,
     ask,
     curation,
+    events,
     health,
     investors,
     keys,
     projects,
+    watchlists,
+    webhooks,
 )
 from dropscope.config import Settings
 from dropscope.domain.access import Scope
@@ -40,6 +43,7 @@ from dropscope.services.database import Database
 from dropscope.services.key_auth import verifier_for
 from dropscope.services.keys import keys_service
 from dropscope.services.ratelimit import Limiter, build_limiter
+from dropscope.services.webhook_dispatch import DispatchConfig, Dispatcher
 from dropscope.web import PUBLIC_PREFIXES, Site, dashboard_routes
 
 DESCRIPTION = """
@@ -54,7 +58,8 @@ every response carries `X-Request-ID`. Not financial advice.
 
 Authentication: every `/v1` endpoint but sign-up needs an API key (`dsk_…`), sent as
 `Authorization: Bearer <key>` or `X-API-Key: <key>`; scopes `read` (every GET on research
-data), `write` (curation), `admin` (keys, audit). 401 without a usable key, 403 without the
+data, and the account's own watchlists, events and webhooks), `write` (curation), `admin`
+(keys, audit). 401 without a usable key, 403 without the
 scope.
 """
 
@@ -85,8 +90,15 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         flusher = asyncio.create_task(_flush_usage(verifier.usage.flush, settings))
+        stop_dispatch = asyncio.Event()
+        dispatcher = None
+        if settings.webhook_dispatch_in_serve:  # webhooks delivered by this worker too
+            dispatcher = asyncio.create_task(_dispatch(db, settings, stop_dispatch))
         async with mcp_running():  # the MCP server's session manager (api/mcp.py)
             yield
+        stop_dispatch.set()
+        if dispatcher is not None:
+            await dispatcher
         flusher.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await flusher
@@ -130,6 +142,8 @@ def create_app(
     app.include_router(curation.router, responses=keys.AUTH_RESPONSES)  # `write`, per route
     app.include_router(keys.router)
     app.include_router(accounts.router)
+    for module in (watchlists, events, webhooks):  # per account, `read` scope (issue 8)
+        app.include_router(module.router)
     if settings.signup == "open":
         app.include_router(accounts.signup_router)
     mcp_running = mount_mcp(app, settings, db, clock)  # /mcp: MCP over streamable HTTP
@@ -167,6 +181,13 @@ async def _flush_usage(flush: Callable[[], Any], settings: Settings) -> None:
     while True:
         await asyncio.sleep(settings.usage_flush_seconds)
         await flush()
+
+
+async def _dispatch(db: Database, settings: Settings, stop: asyncio.Event) -> None:
+    """A webhook dispatcher for the app's lifetime (`webhook_dispatch_in_serve`). It keeps
+    the wall clock, not the app's (receivers check `webhook-timestamp` against theirs)."""
+    async with Dispatcher(db, DispatchConfig.of(settings)) as dispatcher:
+        await dispatcher.run(stop)
 
 
 def create_app_from_env() -> FastAPI:

@@ -11,7 +11,7 @@ from rich.console import Console
 from dropscope import __version__
 from dropscope.cli import agent as agent_cli
 from dropscope.cli import ask as ask_cli
-from dropscope.cli import board, data, history, investors, keys, project, serve
+from dropscope.cli import board, data, history, investors, keys, project, serve, watch, webhooks
 from dropscope.cli import ingest as ingest_cli
 from dropscope.cli import mcp as mcp_cli
 from dropscope.cli.context import AppContext
@@ -56,6 +56,8 @@ agent_cli.register(app)  # dropscope agent: Claude with the MCP tools
 ask_cli.register(app)  # dropscope ask: the research assistant
 app.add_typer(data.app, name="data")
 app.add_typer(keys.app, name="keys")
+app.add_typer(watch.app, name="watch")  # watchlists and the event feed (issue 8)
+app.add_typer(webhooks.app, name="webhooks")
 
 
 def main() -> None:

@@ -20,6 +20,7 @@ from dropscope.storage.engine import (
     schema_is_current,
 )
 from dropscope.storage.repositories.accounts import AccountRepository
+from dropscope.storage.repositories.events import EventRepository
 from dropscope.storage.repositories.idempotency import IdempotencyRepository
 from dropscope.storage.repositories.ingest import IngestRepository
 from dropscope.storage.repositories.investors import InvestorRepository
@@ -31,6 +32,8 @@ from dropscope.storage.repositories.peers import PeerRepository
 from dropscope.storage.repositories.projects import ProjectRepository
 from dropscope.storage.repositories.sources import SourceRepository
 from dropscope.storage.repositories.status_changes import StatusChangeRepository
+from dropscope.storage.repositories.watchlists import WatchlistRepository
+from dropscope.storage.repositories.webhooks import WebhookRepository
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +58,9 @@ class UnitOfWork:
     accounts: AccountRepository
     keys: KeyRepository
     key_events: KeyEventRepository
+    watchlists: WatchlistRepository  # watchlists, filter matches, evidence seen (issue 8)
+    events: EventRepository  # per-account event feed
+    webhooks: WebhookRepository  # endpoints, outbox, attempt log
 
 
 class Database:
@@ -101,6 +107,9 @@ class Database:
                 accounts=AccountRepository(session),
                 keys=KeyRepository(session),
                 key_events=KeyEventRepository(session),
+                watchlists=WatchlistRepository(session),
+                events=EventRepository(session),
+                webhooks=WebhookRepository(session),
             )
             session.commit()
         except BaseException:

@@ -5,7 +5,10 @@ and compared with the last status recorded for it. When they differ (or nothing 
 yet), a `StatusChange` is appended: `effective_on` is the day the evidence made the new
 status true (the last change of the replayed history), `recorded_at` is `now`.
 
-Used by the data load (every project) and by the curation services (one project).
+Used by the data load (every project), ingestion (the projects it touched) and the curation
+services (one project). Both functions then let `services/events.py` notice what the
+write means to the accounts watching these projects (events and outbox rows, in the same
+unit of work).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from dropscope.domain.classify import Classification, classify, status_history
 from dropscope.domain.models import Project
 from dropscope.domain.status import StatusChange
 from dropscope.services.database import UnitOfWork
+from dropscope.services.events import notice
 
 
 def record_status_changes(
@@ -29,6 +33,7 @@ def record_status_changes(
         _, change = _notice(uow, project, latest.get(project.slug), now)
         if change is not None:
             out.append(change)
+    notice(uow, projects, out, now)
     return tuple(out)
 
 
@@ -37,7 +42,9 @@ def record_status_change(
 ) -> tuple[Classification, StatusChange | None]:
     """The status of `project` on `now.date()`, and the change recorded (None if it did not
     move)."""
-    return _notice(uow, project, uow.status_changes.latest(project.slug), now)
+    classification, change = _notice(uow, project, uow.status_changes.latest(project.slug), now)
+    notice(uow, (project,), () if change is None else (change,), now)
+    return classification, change
 
 
 def _notice(

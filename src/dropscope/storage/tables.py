@@ -550,4 +550,135 @@ class RepoMetricsRow(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
 
 
+# --- Watchlists, events and webhooks (issue 8; migration 0005) ---------------------------
+
+
+class WatchlistRow(Base):
+    """An account's watchlist: project slugs and saved board filters (JSON)."""
+
+    __tablename__ = "watchlists"
+    __table_args__ = (Index("ix_watchlists_account_id", "account_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete=_CASCADE))
+    name: Mapped[str]
+    slugs: Mapped[list[str]]
+    filters: Mapped[list[dict[str, Any]]]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class WatchlistMatchRow(Base):
+    """A project a watchlist's saved filters matched when last evaluated (what "newly
+    matching" compares with)."""
+
+    __tablename__ = "watchlist_matches"
+
+    watchlist_id: Mapped[str] = mapped_column(
+        ForeignKey("watchlists.id", ondelete=_CASCADE), primary_key=True
+    )
+    project_slug: Mapped[str] = mapped_column(primary_key=True)
+
+
+class WatchSeenRow(Base):
+    """The evidence ids of a project an account has been told about (or that existed when it
+    started watching): later ids are new evidence."""
+
+    __tablename__ = "watch_seen"
+
+    account_id: Mapped[str] = mapped_column(
+        ForeignKey("accounts.id", ondelete=_CASCADE), primary_key=True
+    )
+    project_slug: Mapped[str] = mapped_column(primary_key=True)
+    evidence_ids: Mapped[list[str]]
+
+
+class EventRow(Base):
+    """One event of an account's feed, recorded once by its stable `id`; `seq` orders the
+    feed (cursor and SSE `Last-Event-ID`)."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        Index("ix_events_account_id", "account_id", "seq"),
+        Index("ix_events_occurred_at", "occurred_at"),
+    )
+
+    seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(unique=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete=_CASCADE))
+    type: Mapped[str]
+    project_slug: Mapped[str]
+    occurred_at: Mapped[datetime]
+    data: Mapped[dict[str, Any]]
+
+
+class WebhookEndpointRow(Base):
+    """A webhook endpoint. `secret` (and `previous_secret` while a rotation overlaps, until
+    `previous_until`) are stored as given: signing needs them, so unlike API keys they cannot
+    be hashed (see docs/webhooks.md). `event_types` empty means every type."""
+
+    __tablename__ = "webhook_endpoints"
+    __table_args__ = (Index("ix_webhook_endpoints_account_id", "account_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete=_CASCADE))
+    url: Mapped[str] = mapped_column(Text)
+    description: Mapped[str]
+    event_types: Mapped[list[str]]
+    enabled: Mapped[bool]
+    disabled_reason: Mapped[str | None]
+    secret: Mapped[str]
+    previous_secret: Mapped[str | None]
+    previous_until: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class WebhookDeliveryRow(Base):
+    """The outbox: one message for one endpoint, written in the transaction that recorded its
+    event. `state` is pending, delivered or failed (gave up); a dispatcher claims a pending
+    row by setting `claimed_until` (a lease) and `claimed_by`."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("endpoint_id", "message_id"),
+        Index("ix_webhook_deliveries_state", "state", "next_attempt_at"),
+        Index("ix_webhook_deliveries_endpoint_id", "endpoint_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    endpoint_id: Mapped[str] = mapped_column(ForeignKey("webhook_endpoints.id", ondelete=_CASCADE))
+    account_id: Mapped[str]
+    message_id: Mapped[str]
+    event_type: Mapped[str]
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    state: Mapped[str]
+    attempts: Mapped[int]
+    next_attempt_at: Mapped[datetime]
+    claimed_until: Mapped[datetime | None]
+    claimed_by: Mapped[str | None]
+    created_at: Mapped[datetime]
+    last_attempt_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]
+    last_status: Mapped[int | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class WebhookAttemptRow(Base):
+    """One delivery attempt: when, by which dispatcher, the HTTP status (None when no answer),
+    the latency and the error."""
+
+    __tablename__ = "webhook_attempts"
+    __table_args__ = (Index("ix_webhook_attempts_delivery_id", "delivery_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("webhook_deliveries.id", ondelete=_CASCADE))
+    attempt: Mapped[int]
+    at: Mapped[datetime]
+    status_code: Mapped[int | None]
+    latency_ms: Mapped[float]
+    error: Mapped[str | None] = mapped_column(Text)
+    worker: Mapped[str]
+
+
 metadata = Base.metadata

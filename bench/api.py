@@ -29,6 +29,7 @@ import shutil
 import signal
 import socket
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -75,6 +76,7 @@ class Result:
     requests: int = 0
     other_cpu: float | None = None  # share of all CPUs used by processes outside the bench
     cpu_us: float | None = None  # CPU µs per request: server processes + redis-server
+    round: int = 0  # which round of `--rounds` measured it
     note: str = ""
 
     @property
@@ -446,6 +448,7 @@ class Run:
         self.notes: list[str] = []
         self.redis_prefix: str | None = None
         self.keys_script: Path | None = None  # the many-keys wrk script, once written
+        self.round = 0
 
     def server(self, name: str, cmd: list[str], env: dict[str, str] | None = None) -> Server:
         port = free_port()
@@ -477,7 +480,7 @@ class Run:
         """Probe then load each URL; returns the 200 bodies with their content types."""
         bodies: dict[str, bytes] = {}
         for key, path in paths.items():
-            r = Result(name, key, path)
+            r = Result(name, key, path, round=self.round)
             self.results.append(r)
             if why_not or server is None:
                 r.note = why_not or "not started"
@@ -508,8 +511,21 @@ class Run:
 
     def many_keys(self, server: Server, paths: dict[str, str]) -> None:
         """The same URLs, each request with one of KEYS keys (a wrk script picks them)."""
+        script = self.tmp / "wrk_keys.lua"
+        if self.keys_script is None:  # the keys are made once, for every round
+            self._write_keys_script(script)
+        self.keys_script = script
+        for key, path in paths.items():
+            r = Result(DROPSCOPE_KEYS, key, path, round=self.round)
+            self.results.append(r)
+            if not self.time_left():
+                r.note = "skipped: over the time budget"
+                continue
+            self.load.measure(r, server.base + path, server, script)
+        self.stacks[DROPSCOPE_KEYS] = f"the same server, {KEYS} keys chosen at random per request"
+
+    def _write_keys_script(self, script: Path) -> None:
         secrets_ = make_keys(self.env, KEYS)
-        script = self.keys_script = self.tmp / "wrk_keys.lua"
         listed = ",".join(f'"{k}"' for k in secrets_)
         script.write_text(
             f"local keys = {{{listed}}}\n"
@@ -518,14 +534,6 @@ class Run:
             "  return wrk.format(nil, nil, {Authorization = 'Bearer ' .. key})\n"
             "end\n" + (BENCH / "wrk_report.lua").read_text()
         )
-        for key, path in paths.items():
-            r = Result(DROPSCOPE_KEYS, key, path)
-            self.results.append(r)
-            if not self.time_left():
-                r.note = "skipped: over the time budget"
-                continue
-            self.load.measure(r, server.base + path, server, script)
-        self.stacks[DROPSCOPE_KEYS] = f"the same server, {KEYS} keys chosen at random per request"
 
     def without_auth(self, env: dict[str, str], workers: int, paths: dict[str, str]) -> None:
         """The same app, workers and data with keys and limits taken out (bench/noauth_app.py)."""
@@ -541,7 +549,7 @@ class Run:
         self.bench_target(DROPSCOPE_NOAUTH, s, paths, why and f"no-auth app {why}")
         if not why and self.keys_script is not None:  # the load generator's work as for many keys
             for key, path in paths.items():
-                r = Result(DROPSCOPE_NOAUTH_KEYS, key, path)
+                r = Result(DROPSCOPE_NOAUTH_KEYS, key, path, round=self.round)
                 self.results.append(r)
                 if self.time_left():
                     self.load.measure(r, s.base + path, s, self.keys_script)
@@ -575,62 +583,64 @@ class Run:
         # (1) dropscope
         own_paths = {k: v[0] for k, v in URLS.items()}
         bodies: dict[str, bytes] = {}
-        help_rc = subprocess.run(
-            [str(BIN / "dropscope"), "serve", "--help"],
-            env=self.env,
-            capture_output=True,
-            timeout=60,
-            check=False,
-        ).returncode
-        if help_rc != 0:
-            why = "`dropscope serve` does not exist yet — not measured"
-            self.stacks[DROPSCOPE] = "dropscope serve: unavailable"
-            bodies = self.bench_target(DROPSCOPE, None, own_paths, why)
-        else:
-            # Several workers share rate-limit counters in Redis (DROPSCOPE_REDIS_URL): use the
-            # caller's, else a Redis on 127.0.0.1:6379 under a key prefix of our own, else
-            # serve with one worker and say so.
-            env, workers, counters = dict(self.env), WORKERS, "Redis at $DROPSCOPE_REDIS_URL"
-            if not env.get("DROPSCOPE_REDIS_URL"):
-                if redis_answers(HOST, 6379):
-                    self.redis_prefix = f"dropscope-bench-{os.getpid()}"
-                    env["DROPSCOPE_REDIS_URL"] = f"redis://{HOST}:6379/0"
-                    env["DROPSCOPE_REDIS_PREFIX"] = self.redis_prefix
-                    counters = f"Redis at {HOST}:6379, keys {self.redis_prefix}:*"
-                else:
-                    workers, counters = 1, "in-process (no Redis found, so ONE worker)"
-            s = self.server(
-                DROPSCOPE,
-                [
-                    str(BIN / "dropscope"),
-                    "serve",
-                    "--host",
-                    HOST,
-                    "--port",
-                    "{port}",
-                    "--workers",
-                    str(workers),
-                ],
-                env,
-            )
-            why = wait_ready(s, "/readyz", timeout=30)
-            if why:
-                why = f"dropscope serve {why}\n{s.log_tail()}"
+        for round_ in range(self.args.rounds):  # rounds interleave the variants
+            self.round = round_
+            help_rc = subprocess.run(
+                [str(BIN / "dropscope"), "serve", "--help"],
+                env=self.env,
+                capture_output=True,
+                timeout=60,
+                check=False,
+            ).returncode
+            if help_rc != 0:
+                why = "`dropscope serve` does not exist yet — not measured"
+                self.stacks[DROPSCOPE] = "dropscope serve: unavailable"
+                bodies = self.bench_target(DROPSCOPE, None, own_paths, why)
             else:
-                _, headers, _ = get(s.base + "/readyz")
-                self.stacks[DROPSCOPE] = (
-                    f"dropscope serve --workers {workers} (its FastAPI app under uvicorn; "
-                    f"server header: {headers.get('server', 'none')}; {s.processes()}; "
-                    f"rate-limit counters: {counters})"
+                # Several workers share rate-limit counters in Redis (DROPSCOPE_REDIS_URL): use the
+                # caller's, else a Redis on 127.0.0.1:6379 under a key prefix of our own, else
+                # serve with one worker and say so.
+                env, workers, counters = dict(self.env), WORKERS, "Redis at $DROPSCOPE_REDIS_URL"
+                if not env.get("DROPSCOPE_REDIS_URL"):
+                    if redis_answers(HOST, 6379):
+                        self.redis_prefix = f"dropscope-bench-{os.getpid()}"
+                        env["DROPSCOPE_REDIS_URL"] = f"redis://{HOST}:6379/0"
+                        env["DROPSCOPE_REDIS_PREFIX"] = self.redis_prefix
+                        counters = f"Redis at {HOST}:6379, keys {self.redis_prefix}:*"
+                    else:
+                        workers, counters = 1, "in-process (no Redis found, so ONE worker)"
+                s = self.server(
+                    DROPSCOPE,
+                    [
+                        str(BIN / "dropscope"),
+                        "serve",
+                        "--host",
+                        HOST,
+                        "--port",
+                        "{port}",
+                        "--workers",
+                        str(workers),
+                    ],
+                    env,
                 )
-            # /healthz: no route work, so the floor the framework and middleware cost
-            floor = {**own_paths, "healthz": "/healthz"} if self.args.healthz else own_paths
-            bodies = self.bench_target(DROPSCOPE, s, floor, why)
-            if not why and self.args.auth_overhead and self.load.use_wrk:
-                self.many_keys(s, own_paths)
-            s.stop()
-            if not why and self.args.auth_overhead:
-                self.without_auth(env, workers, own_paths)
+                why = wait_ready(s, "/readyz", timeout=30)
+                if why:
+                    why = f"dropscope serve {why}\n{s.log_tail()}"
+                else:
+                    _, headers, _ = get(s.base + "/readyz")
+                    self.stacks[DROPSCOPE] = (
+                        f"dropscope serve --workers {workers} (its FastAPI app under uvicorn; "
+                        f"server header: {headers.get('server', 'none')}; {s.processes()}; "
+                        f"rate-limit counters: {counters})"
+                    )
+                # /healthz: no route work, so the floor the framework and middleware cost
+                floor = {**own_paths, "healthz": "/healthz"} if self.args.healthz else own_paths
+                bodies = self.bench_target(DROPSCOPE, s, floor, why)
+                if not why and self.args.auth_overhead and self.load.use_wrk:
+                    self.many_keys(s, own_paths)
+                s.stop()
+                if not why and self.args.auth_overhead:
+                    self.without_auth(env, workers, own_paths)
         self.stacks.setdefault(DROPSCOPE, "dropscope serve: did not start")
 
         if self.args.keys_only:
@@ -695,6 +705,55 @@ class Run:
         self.bench_target(BARE, s, own_paths, why and f"bare ASGI {why}")
         s.stop()
         self.report(time.monotonic() - t0)
+
+    def report_keys_cost(self) -> None:
+        """Keys and limits' cost per round and its median, from requests/s and from CPU µs
+        per request (server workers + redis-server; less disturbed by other load): one key
+        against the no-auth app, many keys against the no-auth app under the same wrk script."""
+        rounds = sorted({r.round for r in self.results})
+        rps = {(r.round, r.target, r.key): r.rps for r in self.results if r.valid}
+        cpu = {(r.round, r.target, r.key): r.cpu_us for r in self.results if r.valid}
+        print()
+        print(
+            f"{'keys+limits cost':<18} {'round':>5} {'req/s 1 key':>12} {'many keys':>10} "
+            f"{'CPU 1 key':>10} {'many keys':>10}"
+        )
+        medians: dict[str, list[float]] = {}
+        for key in URLS:
+            for n in rounds:
+                row = []
+                for table, flip in ((rps, False), (cpu, True)):
+                    base = table.get((n, DROPSCOPE_NOAUTH, key))
+                    base_k = table.get((n, DROPSCOPE_NOAUTH_KEYS, key), base)
+                    one = table.get((n, DROPSCOPE, key))
+                    many = table.get((n, DROPSCOPE_KEYS, key))
+                    if flip:  # more CPU per request is the cost
+                        row += [_cost(base, one), _cost(base_k, many)]
+                    else:
+                        row += [_cost(one, base), _cost(many, base_k)]
+                for label, value in zip(("rps1", "rpsn", "cpu1", "cpun"), row, strict=True):
+                    if value is not None:
+                        medians.setdefault(f"{key}:{label}", []).append(value)
+                cells = " ".join(
+                    f"{'–' if v is None else format(v, '.0%'):>{w}}"
+                    for v, w in zip(row, (12, 10, 10, 10), strict=True)
+                )
+                print(f"{key:<18} {n + 1:>5} {cells}")
+        print(f"median over {len(rounds)} round(s), target ≤ 15%:")
+        for key in URLS:
+            values = [
+                statistics.median(medians[f"{key}:{label}"])
+                if medians.get(f"{key}:{label}")
+                else None
+                for label in ("rps1", "rpsn", "cpu1", "cpun")
+            ]
+            cells = " ".join(
+                f"{'–' if v is None else format(v, '.0%'):>{w}}"
+                for v, w in zip(values, (12, 10, 10, 10), strict=True)
+            )
+            worst = max((v for v in values[:2] if v is not None), default=None)
+            met = verdict(None if worst is None else 0.15 / max(worst, 1e-9), 1.0)
+            print(f"{key:<18} {'':>5} {cells}  {met}")
 
     def bare_responses(
         self, bodies: dict[str, bytes], board: dict[str, Any], projects: list[dict[str, Any]]
@@ -772,37 +831,8 @@ class Run:
                 f"{key:<9} {fmt(vs_ds, '.2f'):>12} {verdict(vs_ds, 2.0):>8} "
                 f"{fmt(vs_ds2, '.2f'):>15} {fmt(vs_bare, '.2f'):>12} {verdict(vs_bare, 0.5):>8}"
             )
-        if any((DROPSCOPE_NOAUTH, k) in by for k in URLS):
-            print()
-            print(f"{'url':<9} {'keys+limits cost, 1 key':>24} {'many keys':>10} {'(≤ 15%)':>8}")
-            for key in URLS:
-                bare_app = by.get((DROPSCOPE_NOAUTH, key))
-                bare_k = by.get((DROPSCOPE_NOAUTH_KEYS, key), bare_app)
-                one, many = by.get((DROPSCOPE, key)), by.get((DROPSCOPE_KEYS, key))
-                cost1 = 1 - one / bare_app if one and bare_app else None
-                costn = 1 - many / bare_k if many and bare_k else None
-                worst = max((c for c in (cost1, costn) if c is not None), default=None)
-                print(
-                    f"{key:<9} {fmt(cost1, '.0%'):>24} {fmt(costn, '.0%'):>10} "
-                    f"{verdict(None if worst is None else 0.15 / max(worst, 1e-9), 1.0):>8}"
-                )
-            # The same cost from CPU time per request (server workers + redis-server), which
-            # other load on the machine disturbs less than requests/s does.
-            cpu = {(r.target, r.key): r.cpu_us for r in self.results if r.valid and r.cpu_us}
-            print(
-                f"{'url':<9} {'same, from CPU µs/req: 1 key':>29} {'many keys':>10} {'(≤ 15%)':>8}"
-            )
-            for key in URLS:
-                base_cpu = cpu.get((DROPSCOPE_NOAUTH, key))
-                base_k = cpu.get((DROPSCOPE_NOAUTH_KEYS, key), base_cpu)
-                one_cpu, many_cpu = cpu.get((DROPSCOPE, key)), cpu.get((DROPSCOPE_KEYS, key))
-                c1 = 1 - base_cpu / one_cpu if one_cpu and base_cpu else None
-                cn = 1 - base_k / many_cpu if many_cpu and base_k else None
-                worst = max((c for c in (c1, cn) if c is not None), default=None)
-                print(
-                    f"{key:<9} {fmt(c1, '.0%'):>29} {fmt(cn, '.0%'):>10} "
-                    f"{verdict(None if worst is None else 0.15 / max(worst, 1e-9), 1.0):>8}"
-                )
+        if any(r.target == DROPSCOPE_NOAUTH for r in self.results):
+            self.report_keys_cost()
         if not any(r.rps for r in self.results if r.target == DROPSCOPE):
             print("\n! dropscope was not measured, so there are no ratios; the peers were.")
         noisy = [r for r in self.results if r.other_cpu is not None and r.other_cpu > 0.05]
@@ -817,6 +847,11 @@ class Run:
             f"\nwhole run: {elapsed:.0f} s (1-min load at the end {os.getloadavg()[0]:.2f}); "
             "every server stopped."
         )
+
+
+def _cost(own: float | None, base: float | None) -> float | None:
+    """What keys and limits cost: 1 - own / base (throughput) or 1 - base / own (CPU)."""
+    return 1 - own / base if own and base else None
 
 
 def machine() -> str:
@@ -861,6 +896,13 @@ def parse_args() -> argparse.Namespace:
         default=os.environ.get("DROPSCOPE_BENCH_API_KEY"),
         help="dropscope API key, sent as `Authorization: Bearer KEY` to every target "
         "(default: $DROPSCOPE_BENCH_API_KEY)",
+    )
+    ap.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="measure dropscope, many keys and the no-auth app this many times, interleaved; "
+        "the keys-and-limits cost is reported per round and as the median (default 1)",
     )
     ap.add_argument(
         "--keys-only",

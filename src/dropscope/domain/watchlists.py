@@ -13,8 +13,8 @@ from datetime import datetime
 from typing import Any
 
 from dropscope.domain.assess import Assessment
+from dropscope.domain.filters import project_matches
 from dropscope.domain.status import AirdropStatus
-from dropscope.domain.text import normalise_name
 from dropscope.errors import InvalidInput
 
 MAX_SLUGS = 500
@@ -109,28 +109,4 @@ def check_name(name: str) -> str:
 def filter_matches(f: SavedFilter, a: Assessment) -> bool:
     """True when the board, asked with these filters, would list project `a` (listed
     projects only: one the policy leaves off the board never matches)."""
-    p = a.project
-    if not a.inclusion.listed:
-        return False
-    if f.statuses and a.status not in f.statuses:
-        return False
-    if f.narrative and f.narrative not in p.narratives:
-        return False
-    if f.chain and f.chain not in p.chains:
-        return False
-    if f.sector and f.sector != p.sector:
-        return False
-    if f.investor and f.investor not in p.investor_slugs:
-        return False
-    if f.min_tech is not None and (a.tech is None or a.tech.value < f.min_tech):
-        return False
-    if f.min_fundamentals is not None and (
-        a.fundamentals is None or a.fundamentals.value < f.min_fundamentals
-    ):
-        return False
-    if f.text:
-        needle = normalise_name(f.text)
-        hay = normalise_name(" ".join((p.name, p.summary, *p.aliases, *p.narratives)))
-        if needle not in hay:
-            return False
-    return True
+    return a.inclusion.listed and project_matches(f, a)

@@ -11,8 +11,8 @@ from datetime import date
 from typing import Any
 
 from dropscope.domain.assess import Assessment, AssessParams, assess_all
+from dropscope.domain.filters import project_matches
 from dropscope.domain.status import BOARD_ORDER, AirdropStatus
-from dropscope.domain.text import normalise_name
 from dropscope.errors import InvalidInput
 from dropscope.services.database import UnitOfWork
 
@@ -106,32 +106,6 @@ def sort_assessments(items: Sequence[Assessment], sort: str) -> list[Assessment]
     return sorted(items, key=lambda a: sort_key(a, spec))
 
 
-def _matches(a: Assessment, q: BoardQuery) -> bool:
-    p = a.project
-    if q.statuses and a.status not in q.statuses:
-        return False
-    if q.narrative and q.narrative not in p.narratives:
-        return False
-    if q.chain and q.chain not in p.chains:
-        return False
-    if q.sector and q.sector != p.sector:
-        return False
-    if q.investor and q.investor not in p.investor_slugs:
-        return False
-    if q.min_tech is not None and (a.tech is None or a.tech.value < q.min_tech):
-        return False
-    if q.min_fundamentals is not None and (
-        a.fundamentals is None or a.fundamentals.value < q.min_fundamentals
-    ):
-        return False
-    if q.text:
-        needle = normalise_name(q.text)
-        hay = normalise_name(" ".join((p.name, p.summary, *p.aliases, *p.narratives)))
-        if needle not in hay:
-            return False
-    return True
-
-
 def board(
     uow: UnitOfWork, at: date, query: BoardQuery, params: AssessParams | None = None
 ) -> Board:
@@ -142,7 +116,7 @@ def board(
     assessed = assess_all(uow.projects.list_all(), at, params)
     listed = [a for a in assessed if a.inclusion.listed or query.include_excluded]
     excluded = [a for a in assessed if not a.inclusion.listed]
-    chosen = sort_assessments([a for a in listed if _matches(a, query)], query.sort)
+    chosen = sort_assessments([a for a in listed if project_matches(query, a)], query.sort)
     if query.limit is not None:
         chosen = chosen[: query.limit]
     return Board(at, tuple(chosen), tuple(excluded))

@@ -309,12 +309,14 @@ class RedisLimiter:
                 reply = await self._wire.call_encoded(command)
             if not isinstance(reply, list) or len(reply) != len(batch) + 1:
                 raise RedisUnavailable(f"unexpected reply to the rate-limit script: {reply!r}")
-        except (RedisUnavailable, RedisReplyError) as exc:
+        except BaseException as exc:  # Redis failed, or this task was cancelled (shutdown)
             for _, _, waiter in batch:
                 if not waiter.done():  # a request that went away no longer waits
                     error = StorageError(UNAVAILABLE)
                     error.__cause__ = exc
                     waiter.set_exception(error)
+            if not isinstance(exc, RedisUnavailable | RedisReplyError):
+                raise
             return
         version = reply[-1]
         for (_, _, waiter), result in zip(batch, reply, strict=False):

@@ -207,8 +207,8 @@ class RedisWire:
 
     def _send(self, command: bytes) -> asyncio.Future[Any]:
         loop = self._loop
-        assert loop is not None
-        assert self._transport is not None
+        if loop is None or self._transport is None:  # lost between connecting and sending
+            raise RedisUnavailable("the connection to Redis was lost")
         waiter: asyncio.Future[Any] = loop.create_future()
         self._waiting.append((waiter, loop.time()))
         self._out.append(command)

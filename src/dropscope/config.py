@@ -184,6 +184,11 @@ class Settings(BaseSettings):
         description="Where chunk embeddings are kept between runs (keyed by content hash); "
         "the vectors are rebuilt (about 20 s) when it is missing or not writable",
     )
+    assistant_warm_on_start: bool = Field(
+        default=False,
+        description="Build the assistant's index in the background when an API worker starts "
+        "(`dropscope serve` turns it on), so the first question does not wait for it",
+    )
 
     # --- Watchlists, events and webhooks (issue 8; docs/webhooks.md) ---------------------
     webhook_allow_http: bool = Field(

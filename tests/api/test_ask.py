@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 
+import anyio
 import httpx
 import pytest
 
 from dropscope.assistant.generate import NOT_ADVICE
+from dropscope.services.assistant import assistant_for
 from dropscope.services.database import Database
 from tests.api.conftest import client_for
 from tests.assistant.support import embedding_cache
@@ -85,3 +88,24 @@ async def test_keys_and_problems(shared_loaded: Database, asker: httpx.AsyncClie
     )
     assert r.status_code == 400
     assert r.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_the_index_is_built_in_the_background_when_the_app_starts(
+    loaded: Database, tmp_path: Path
+) -> None:
+    """`assistant_warm_on_start` (set by `dropscope serve`): the first question does not wait
+    for the index; without it, nothing is built until a question comes."""
+    async with client_for(
+        loaded,
+        scopes=None,
+        assistant_warm_on_start=True,
+        assistant_dense=False,
+        assistant_cache_dir=tmp_path,
+    ):
+        built = assistant_for(loaded)
+        for _ in range(400):
+            if built.last_update is not None:
+                break
+            await anyio.sleep(0.05)
+    assert built.last_update is not None
+    assert built.last_update.documents > 0

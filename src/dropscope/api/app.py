@@ -39,6 +39,7 @@ from dropscope.api.routes import (
 )
 from dropscope.config import Settings
 from dropscope.domain.access import Scope
+from dropscope.services import assistant as assistant_service
 from dropscope.services.database import Database
 from dropscope.services.key_auth import verifier_for
 from dropscope.services.keys import keys_service
@@ -90,6 +91,8 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         flusher = asyncio.create_task(_flush_usage(verifier.usage.flush, settings))
+        if settings.assistant_warm_on_start:  # the first /v1/ask, /ask or MCP call won't wait
+            assistant_service.warm(db, settings, clock)
         stop_dispatch = asyncio.Event()
         dispatcher = None
         if settings.webhook_dispatch_in_serve:  # webhooks delivered by this worker too

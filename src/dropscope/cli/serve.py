@@ -103,6 +103,8 @@ def register(app: typer.Typer) -> None:
             highlight=False,
             soft_wrap=True,
         )
+        # workers build the assistant's index as they start, unless the operator said no
+        os.environ.setdefault("DROPSCOPE_ASSISTANT_WARM_ON_START", "true")
         uvicorn.run(
             "dropscope.api.app:create_app_from_env",
             factory=True,

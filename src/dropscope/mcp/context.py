@@ -4,7 +4,6 @@ embedding model load once, not per call)."""
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,8 +11,7 @@ from datetime import UTC, date, datetime
 
 from dropscope.config import Settings
 from dropscope.domain.assess import AssessParams
-from dropscope.errors import DropscopeError
-from dropscope.services.assistant import Assistant, assistant_for
+from dropscope.services.assistant import Assistant, assistant_for, warm
 from dropscope.services.database import Database
 
 
@@ -37,19 +35,8 @@ class ToolContext:
         return self.clock().date()
 
     def warm(self) -> threading.Thread:
-        """Build the assistant's index in a background thread now, so that the first
-        `search`, `fetch` or `ask` does not wait for it (tens of seconds on a cold embedding
-        cache); a failure is left for that first call to report."""
-
-        def build() -> None:
-            with contextlib.suppress(DropscopeError):
-                # one search through the service: indexes the corpus and embeds its chunks
-                # (the assistant embeds on the first search that needs vectors)
-                self.assistant().search("airdrop", 1)
-
-        thread = threading.Thread(target=build, name="dropscope-assistant-warm", daemon=True)
-        thread.start()
-        return thread
+        """Build the assistant's index in the background now (`services.assistant.warm`)."""
+        return warm(self.db, self.settings, self.clock)
 
     def assistant(self) -> Assistant:
         """The process's assistant for this database (`services.assistant.assistant_for`)."""

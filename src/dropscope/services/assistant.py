@@ -27,6 +27,7 @@ and the generator (extractive offline, Claude when ANTHROPIC_API_KEY is set).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import weakref
@@ -52,7 +53,7 @@ from dropscope.assistant.notes import notes_fingerprint, read_notes
 from dropscope.config import Settings
 from dropscope.domain.assess import AssessParams, assess_all
 from dropscope.domain.text import closest
-from dropscope.errors import InvalidInput, NotFound, SourceUnavailable
+from dropscope.errors import DropscopeError, InvalidInput, NotFound, SourceUnavailable
 from dropscope.services.assistant_structured import answer_structured
 from dropscope.services.database import Database
 
@@ -211,9 +212,10 @@ class Assistant:
         if not 1 <= limit <= 100:
             raise InvalidInput("limit must be between 1 and 100")
         self.refresh()
+        with self._lock:  # one search at a time: it may embed chunks and save the cache
+            hits = self.index.search(query, limit)
         return [
-            SearchHit(h.chunk.id, h.chunk.title, h.chunk.text, h.chunk.url, h.score)
-            for h in self.index.search(query, limit)
+            SearchHit(h.chunk.id, h.chunk.title, h.chunk.text, h.chunk.url, h.score) for h in hits
         ]
 
     def fetch(self, doc_id: str) -> Document:
@@ -231,7 +233,8 @@ class Assistant:
         raise NotFound(f"no document {doc_id!r}", closest(doc_id_of(doc_id), known))
 
     def sources_for(self, question: str) -> list[Source]:
-        hits = self.index.search(question, SOURCES_PER_ANSWER)
+        with self._lock:  # as in `search`
+            hits = self.index.search(question, SOURCES_PER_ANSWER)
         return [
             Source(i, h.chunk.id, h.chunk.title, h.chunk.url, h.chunk.text)
             for i, h in enumerate(hits, start=1)
@@ -354,6 +357,25 @@ def assistant_for(
             )
             _PER_DB[db] = found
         return found
+
+
+def warm(
+    db: Database | Assistant,
+    settings: Settings | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> threading.Thread:
+    """Build this process's index in a background thread now, so that the first `search`,
+    `fetch` or `ask` does not wait for it (tens of seconds on a cold embedding cache); a
+    failure is left for that first call to report."""
+    assistant = assistant_for(db, settings, clock)
+
+    def build() -> None:
+        with contextlib.suppress(DropscopeError):
+            assistant.search("airdrop", 1)  # indexes the corpus and embeds its chunks
+
+    thread = threading.Thread(target=build, name="dropscope-assistant-warm", daemon=True)
+    thread.start()
+    return thread
 
 
 def search(

@@ -3,7 +3,7 @@
 pure-ASGI middleware of its own, for a caller that another layer put in the scope.
 
 For a request whose scope carries a caller (``scope["state"]["caller"]``, a
-`dropscope.domain.access.Caller` put there by the auth middleware), it counts one hit of
+`dropscope.domain.access.Caller` put there by another layer), it counts one hit of
 ``caller.key_id`` against ``caller.plan`` and
 
 - adds ``RateLimit-Policy`` and ``RateLimit`` to the response, whatever its status (200, 304,

@@ -168,6 +168,35 @@ async def test_redis_down_fails_closed() -> None:
     assert loop.time() - started < 3
 
 
+async def test_redis_that_hangs_fails_every_waiting_request_closed() -> None:
+    """A Redis that accepts and never answers: every request of the batch gets the
+    StorageError (→ 503) within about the timeout, none waits forever."""
+    held: list[asyncio.StreamWriter] = []
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)
+        await reader.read(1 << 16)
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    limiter = RedisLimiter.from_url(f"redis://127.0.0.1:{port}/0", prefix="x", timeout=0.3)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    try:
+        results = await asyncio.gather(
+            *(limiter.hit("k", SMALL, datetime.now(UTC)) for _ in range(5)),
+            return_exceptions=True,
+        )
+    finally:
+        await limiter.aclose()
+        for writer in held:
+            writer.close()
+        server.close()
+        await server.wait_closed()
+    assert all(isinstance(r, StorageError) for r in results), results
+    assert loop.time() - started < 2
+
+
 async def test_build_limiter_picks_redis_only_when_configured() -> None:
     assert isinstance(build_limiter(None), InProcessLimiter)
     assert isinstance(build_limiter(""), InProcessLimiter)

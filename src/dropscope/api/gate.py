@@ -35,7 +35,7 @@ from collections.abc import Callable, MutableMapping
 from datetime import datetime
 from typing import Any
 
-from starlette.types import ASGIApp, Message, Receive, Send
+from starlette.types import ASGIApp, Receive, Send
 from starlette.types import Scope as AsgiScope
 
 from dropscope.api.auth import (
@@ -47,7 +47,7 @@ from dropscope.api.auth import (
     presented_key,
 )
 from dropscope.api.errors import error_response
-from dropscope.api.ratelimit import limit_headers, refusal
+from dropscope.api.ratelimit import forward_counted, limit_headers
 from dropscope.domain.ratelimit import Decision
 from dropscope.errors import DropscopeError, Unauthorized
 from dropscope.services.key_auth import MISSING_KEY, KeyVerifier
@@ -104,18 +104,13 @@ class Gate:
                 credential_headers(response.raw_headers, private=via_header)
             await response(scope, receive, send)
             return
-        extra = limit_headers(decision)
-        if not decision.allowed:
-            response = await refusal(scope, decision)
-            response.raw_headers.extend(extra)
-            credential_headers(response.raw_headers, private=via_header)
-            await response(scope, receive, send)
-            return
+        mark = _private if via_header else _shared  # the key came in X-API-Key / Authorization
+        await forward_counted(self.app, decision, scope, receive, send, mark=mark)
 
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = message["headers"] = [*message.get("headers", ()), *extra]
-                credential_headers(headers, private=via_header)
-            await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+def _shared(headers: list[tuple[bytes, bytes]]) -> None:
+    credential_headers(headers, private=False)
+
+
+def _private(headers: list[tuple[bytes, bytes]]) -> None:
+    credential_headers(headers, private=True)

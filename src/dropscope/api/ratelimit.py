@@ -27,7 +27,6 @@ from collections.abc import Callable, MutableMapping
 from datetime import datetime
 from typing import Any
 
-from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dropscope.api.errors import error_response
@@ -54,12 +53,38 @@ def limit_headers(decision: Decision) -> list[tuple[bytes, bytes]]:
     ]
 
 
-async def refusal(scope: Scope, decision: Decision) -> Response:
-    """The 429 problem+json (``Retry-After``, ``violated-policies``) for a refused request."""
-    assert decision.retry_after is not None
-    assert decision.violated is not None
-    refused = RateLimited(decision.message, decision.retry_after, decision.violated)
-    return await error_response(scope, refused)
+async def forward_counted(
+    app: ASGIApp,
+    decision: Decision,
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    *,
+    mark: Callable[[list[tuple[bytes, bytes]]], None] | None = None,
+) -> None:
+    """Answer a counted request: the 429 problem+json (``Retry-After``,
+    ``violated-policies``) when `decision` refused it, else `app`; either way with the
+    rate-limit headers, and whatever `mark` adds to the response's headers."""
+    extra = limit_headers(decision)
+    if not decision.allowed:
+        assert decision.retry_after is not None
+        assert decision.violated is not None
+        refused = RateLimited(decision.message, decision.retry_after, decision.violated)
+        response = await error_response(scope, refused)
+        response.raw_headers.extend(extra)
+        if mark is not None:
+            mark(response.raw_headers)
+        await response(scope, receive, send)
+        return
+
+    async def send_with_headers(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = message["headers"] = [*message.get("headers", ()), *extra]
+            if mark is not None:
+                mark(headers)
+        await send(message)
+
+    await app(scope, receive, send_with_headers)
 
 
 class RateLimit:
@@ -95,16 +120,4 @@ class RateLimit:
                 await (await error_response(scope, exc))(scope, receive, send)
                 return
             state["ratelimit"] = decision
-        extra = limit_headers(decision)
-        if not decision.allowed:
-            response = await refusal(scope, decision)
-            response.raw_headers.extend(extra)
-            await response(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", ()), *extra]
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+        await forward_counted(self.app, decision, scope, receive, send)

@@ -121,6 +121,15 @@ class Settings(BaseSettings):
         description="Prefix of every Redis key dropscope writes (<prefix>:rl:..., "
         "<prefix>:keys_version)",
     )
+    ratelimit_lease_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        le=10,
+        description="With Redis: how long a worker may hold permits of a busy key and admit its "
+        "requests without a round trip (unused ones go back; no window ever admits more than "
+        "the quota). 0: one Redis call per request. Off on PostgreSQL, where the keys cache "
+        "reads its freshness from each call",
+    )
 
     # --- Ingestion from public sources (`dropscope ingest`, docs/data-sources.md) ---------
     defillama_url: str = Field(

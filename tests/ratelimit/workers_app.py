@@ -24,7 +24,8 @@ PID = str(os.getpid()).encode()
 
 
 async def _answer(scope: Scope, receive: Receive, send: Send) -> None:
-    headers = [(b"content-type", b"text/plain"), (b"x-worker-pid", PID)]
+    leased = str(limiter.leased_hits).encode()  # hits this worker admitted from leases
+    headers = [(b"content-type", b"text/plain"), (b"x-worker-pid", PID), (b"x-leased", leased)]
     await send({"type": "http.response.start", "status": 200, "headers": headers})
     await send({"type": "http.response.body", "body": b"ok"})
 

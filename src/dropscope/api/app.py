@@ -80,9 +80,15 @@ def create_app(
     """Build the app. Pass `database` to share one (tests); `clock` to fix "today";
     `limiter` and `limiter_clock` to count rate limits elsewhere or at injected times."""
     db = database or Database(settings.database_url, echo=settings.sql_echo)
-    counters = limiter or build_limiter(settings.redis_url, prefix=settings.redis_prefix)
     key_service = keys_service(settings, db)
     verifier = verifier_for(settings, db, key_service.peppers)
+    # Leased permits make no Redis call, so they cannot carry the keys version a remote
+    # verifier (PostgreSQL with Redis) checks on every request: no leases then.
+    counters = limiter or build_limiter(
+        settings.redis_url,
+        prefix=settings.redis_prefix,
+        lease_seconds=0 if verifier.remote else settings.ratelimit_lease_seconds,
+    )
 
     def read_version() -> int:
         with db.unit_of_work(read_only=True) as uow:

@@ -33,7 +33,7 @@ import asyncio
 import hashlib
 import itertools
 import os
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 import redis.asyncio as aioredis
@@ -43,6 +43,7 @@ from redis.exceptions import RedisError
 
 from dropscope.domain.access import Plan
 from dropscope.domain.ratelimit import (
+    US,
     WINDOW_US,
     Decision,
     WindowLog,
@@ -50,6 +51,7 @@ from dropscope.domain.ratelimit import (
     decide,
     epoch_us,
     month_id,
+    next_month_start,
     seconds_to_month_end,
 )
 from dropscope.errors import StorageError
@@ -58,6 +60,10 @@ from dropscope.services.redis_wire import RedisReplyError, RedisUnavailable, Red
 UNAVAILABLE = "rate-limit counters are unavailable; the request was not served, retry shortly"
 MINUTE_LOG_TTL_MS = WINDOW_US // 1000 + 1000  # the log outlives its last admission by 1 s
 MONTH_GRACE_SECONDS = 86_400  # keep last month's counter a day past its end (usage reports)
+LEASE_SECONDS = 1.0  # how long a worker may hold permits of a key (`RedisLimiter`)
+LEASE_SHARE = 8  # a lease takes at most 1/8 of what a key has left in each policy
+MAX_LEASE = 10_000  # permits in one lease, at most
+FIRST_RETRY_SECONDS = 0.005  # a hit refused while leases are open asks again after this, x2...
 
 
 class Limiter(Protocol):
@@ -128,15 +134,28 @@ class InProcessLimiter:
         return None
 
 
-# One script call counts a whole batch: the hits that the concurrent requests of one worker
-# made in one event-loop turn, in the order they were made, each exactly as if alone.
-# KEYS: for request i of the batch, 2i-1 its key's minute log (sorted set) and 2i its month
-#       counter; the last one is the keys version.
-# ARGV: 1 the minute log's TTL (ms); then six per request, from a = 2 + 6(i-1): per-minute
-#       quota, per-month quota, now (µs), cutoff = now - 60 s (µs), a unique member, the
-#       month counter's TTL (s).
-# The reply is an array: for each request one string "allowed minute_used month_used
-# oldest" (oldest may be empty), then the keys version ('' if none).
+# One script call runs a whole batch: the settlements of this worker's finished leases, then
+# the hits that the concurrent requests of one worker made in one event-loop turn, in the
+# order they were made, each decided exactly as if alone.
+# KEYS: for entry i of the batch, 3i-2 its key's minute log (sorted set), 3i-1 its month
+#       counter, 3i its open leases (hash: lease id -> end, µs); the last one is the keys
+#       version.
+# ARGV: 1 the minute log's TTL (ms), 2 the lease share (a lease takes at most 1/share of what
+#       is left); then nine per entry, from a = 3 + 9(i-1):
+#       a hit:        'h', per-minute quota, per-month quota, now (µs), cutoff = now - 60 s
+#                     (µs), a unique member, the month counter's TTL (s), the lease wanted
+#                     (permits, 0 for none), the lease's end (µs);
+#       a settlement: 's', the lease id, permits granted, permits used, then five ''.
+# The reply is an array: for each hit one string "allowed minute_used month_used oldest
+# granted wait" (oldest and wait may be empty), '' for each settlement, then the keys
+# version ('' if none).
+#
+# A lease of g permits is g members of the minute log, ``<id>.0`` .. ``<id>.<g-1>``, scored
+# at the lease's END, and g counted in the month: the permits count from the moment they are
+# granted until 60 s after the last moment they may be used, so no 60-s window ever holds
+# more than the quota, whoever uses them. A settlement removes the unused ones (members and
+# month count) and closes the lease. A refused hit reports the earliest end of the other
+# open leases of its key (`wait`): permits may come back then, and the caller asks again.
 #
 # Requests of the same key in one batch share their reads: the log is trimmed and counted
 # once, and again only when its oldest entry has left a later request's window; admissions
@@ -144,7 +163,8 @@ class InProcessLimiter:
 # Scores are µs since the epoch, below 2^53, so Lua numbers compare them exactly; they are
 # only compared in Lua, and travel to Redis as the strings they came in.
 HIT_SCRIPT = """
-local n = (#KEYS - 1) / 2
+local n = (#KEYS - 1) / 3
+local share = tonumber(ARGV[2])
 local out, logs, months, order = {}, {}, {}, {}
 local function first_score(log)
   return redis.call('ZRANGE', log, 0, 0, 'WITHSCORES')[2]
@@ -166,9 +186,24 @@ local function write(log, st)  -- the batch's admissions to this log, in one ZAD
   if #st.pending > 0 then redis.call('PEXPIRE', log, ARGV[1]) end
   st.pending, st.pmin = {}, nil
 end
+local function settle(log, month_key, leases, id, granted, used)
+  if redis.call('HDEL', leases, id) == 0 or used >= granted then return end
+  local unused = {}
+  for j = used, granted - 1 do unused[#unused + 1] = id .. '.' .. j end
+  for from = 1, #unused, 1000 do
+    redis.call('ZREM', log, unpack(unused, from, math.min(from + 999, #unused)))
+  end
+  if redis.call('EXISTS', month_key) == 1 then
+    redis.call('DECRBY', month_key, granted - used)
+  end
+end
 for i = 1, n do
-  local log, month_key, a = KEYS[2 * i - 1], KEYS[2 * i], 2 + 6 * (i - 1)
-  local now, cutoff = ARGV[a + 2], ARGV[a + 3]
+  local log, month_key, leases, a = KEYS[3 * i - 2], KEYS[3 * i - 1], KEYS[3 * i], 3 + 9 * (i - 1)
+  if ARGV[a] == 's' then  -- settlements come first in a batch, before any read below
+    settle(log, month_key, leases, ARGV[a + 1], tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3]))
+    out[i] = ''
+  else
+  local now, cutoff = ARGV[a + 3], ARGV[a + 4]
   local st = logs[log]
   if st == nil or (st.pmin and tonumber(st.pmin) <= tonumber(cutoff)) then
     if st == nil then  -- the key's first request in this batch
@@ -188,20 +223,45 @@ for i = 1, n do
   local mo = months[month_key]
   if mo == nil then
     local base = tonumber(redis.call('GET', month_key) or '0')
-    mo = {used = base, base = base, added = 0, ttl = ARGV[a + 5]}
+    mo = {used = base, base = base, added = 0, ttl = ARGV[a + 6]}
     months[month_key] = mo
   end
-  local allowed = 0
-  if st.used < tonumber(ARGV[a]) and mo.used < tonumber(ARGV[a + 1]) then
+  local allowed, granted, wait = 0, 0, ''
+  local per_minute, per_month = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
+  if st.used < per_minute and mo.used < per_month then
     allowed = 1
     st.used = st.used + 1
-    st.pending[#st.pending + 1] = {now, ARGV[a + 4]}
+    st.pending[#st.pending + 1] = {now, ARGV[a + 5]}
     st.pmin = earlier(st.pmin, now)
     mo.used = mo.used + 1
     mo.added = mo.added + 1
+    local g = math.min(tonumber(ARGV[a + 7]), math.floor((per_minute - st.used) / share),
+                       math.floor((per_month - mo.used) / share))
+    if g >= 2 then  -- a lease: g more permits, used by this worker without asking
+      local id, ends = ARGV[a + 5], ARGV[a + 8]
+      for j = 0, g - 1 do st.pending[#st.pending + 1] = {ends, id .. '.' .. j} end
+      st.used = st.used + g
+      mo.used = mo.used + g
+      mo.added = mo.added + g
+      redis.call('HSET', leases, id, ends)
+      redis.call('PEXPIRE', leases, ARGV[1])
+      granted = g
+    end
+  else  -- refused: permits held by other leases may come back when the first one ends
+    local open = redis.call('HGETALL', leases)
+    for j = 1, #open, 2 do
+      if tonumber(open[j + 1]) > tonumber(now) then
+        wait = earlier(wait ~= '' and wait or nil, open[j + 1])
+      else
+        redis.call('HDEL', leases, open[j])  -- ended without settling (a worker stopped)
+      end
+    end
+    wait = wait or ''
   end
   local oldest = earlier(st.stored, st.pmin) or ''
-  out[i] = allowed .. ' ' .. st.used .. ' ' .. mo.used .. ' ' .. oldest
+  out[i] = allowed .. ' ' .. st.used .. ' ' .. mo.used .. ' ' .. oldest .. ' ' .. granted
+    .. ' ' .. wait
+  end
 end
 for _, log in ipairs(order) do write(log, logs[log]) end
 for month_key, mo in pairs(months) do
@@ -215,16 +275,93 @@ return out
 """
 HIT_SHA = hashlib.sha1(HIT_SCRIPT.encode(), usedforsecurity=False).hexdigest()
 _EVALSHA = bulk((b"EVALSHA", HIT_SHA))
-_Hit = tuple[bytes, bytes, asyncio.Future[tuple[bytes, bytes]]]  # keys, args, its reply
+_SETTLE_TAIL = bulk(("",) * 5)
+# An entry of a batch: its three keys and nine arguments, RESP-encoded, and who waits for its
+# reply (None for a settlement).
+_Entry = tuple[bytes, bytes, asyncio.Future[tuple[bytes, bytes]] | None]
+
+
+class _Lease:
+    """Permits this worker holds for one key (see `RedisLimiter`). `used` and `left` change
+    as requests use them; the counts are as Redis reported them at the grant, which
+    included the whole lease."""
+
+    __slots__ = (
+        "end_us",
+        "granted",
+        "id",
+        "keys",
+        "left",
+        "minute_used",
+        "month_end_us",
+        "month_used",
+        "oldest_us",
+        "plan",
+        "start_us",
+        "timer",
+        "version",
+    )
+
+    def __init__(
+        self,
+        lease_id: bytes,
+        keys: bytes,
+        plan: Plan,
+        start_us: int,
+        end_us: int,
+        month_end_us: int,
+        granted: int,
+        counts: tuple[int, int, int | None],
+        version: str | None,
+    ) -> None:
+        self.id, self.keys, self.plan = lease_id, keys, plan
+        self.start_us, self.end_us, self.month_end_us = start_us, end_us, month_end_us
+        self.granted = self.left = granted
+        self.minute_used, self.month_used, self.oldest_us = counts
+        self.version = version
+        self.timer: asyncio.TimerHandle | None = None
+
+    def usable(self, plan: Plan, now_us: int) -> bool:
+        return (
+            self.left > 0
+            and self.start_us <= now_us < self.end_us
+            and now_us < self.month_end_us
+            and (plan is self.plan or plan == self.plan)
+        )
 
 
 class RedisLimiter:
-    """Counters in Redis: exact across processes; one round trip per `hit` (the hits of
-    concurrent requests in one worker share a pipelined write and read, `RedisWire`).
+    """Counters in Redis: exact across processes; at most one round trip per `hit` (the
+    hits of concurrent requests in one worker share a pipelined write and read, `RedisWire`),
+    and none for a hit served from a lease.
+
+    **Leases** (`lease_seconds` > 0): a key that this worker sees more than once within
+    `lease_seconds` asks, with its next hit, for as many permits as it used in the last such
+    period (at most 1/`LEASE_SHARE` of what the key has left in both policies, so a key near
+    its limit goes back to one call per request). Redis counts the permits at once, in the
+    minute log (scored at the lease's end) and the month, so they are never admitted twice;
+    this worker then admits requests of that key from the lease without a round trip, until
+    it is used up or `lease_seconds` have passed, and then settles it: the unused permits go
+    back. A permit so counts from its grant until 60 s after its lease ends, at most
+    `lease_seconds` earlier and later than its request: the window stays exact in that no
+    60-s window ever admits more than the quota; it may admit fewer, by the unused part of
+    open leases, for at most `lease_seconds`. A hit refused while other workers hold open
+    leases of its key waits for the first of them to end (at most `lease_seconds`) and asks
+    once more, so a burst across workers still gets exactly the quota.
+
+    Leases need the keys version from somewhere other than the limiter's reply (a leased hit
+    makes no call): `api.app` turns them off when the key cache's freshness relies on it
+    (PostgreSQL with Redis), and `lease_seconds=0` turns them off for anyone.
+
     `client` (redis-py) serves the cold paths: `peek`, `ping`; `wire` the hot one."""
 
     def __init__(
-        self, client: aioredis.Redis, wire: RedisWire, *, prefix: str = "dropscope"
+        self,
+        client: aioredis.Redis,
+        wire: RedisWire,
+        *,
+        prefix: str = "dropscope",
+        lease_seconds: float = LEASE_SECONDS,
     ) -> None:
         self._redis = client
         self._wire = wire
@@ -235,12 +372,25 @@ class RedisLimiter:
         self._encoded_keys: dict[tuple[str, str], bytes] = {}
         self._encoded_plans: dict[tuple[int, int], bytes] = {}
         self._version_key = bulk((self.keys_version_key,))
-        self._log_ttl = bulk((MINUTE_LOG_TTL_MS,))
-        self._queue: list[_Hit] = []
+        self._head = bulk((MINUTE_LOG_TTL_MS, LEASE_SHARE))
+        self._queue: list[_Entry] = []
+        self._settling: list[_Entry] = []
         self._senders: set[asyncio.Task[None]] = set()
+        self._lease_us = int(lease_seconds * US)
+        self._leases: dict[str, _Lease] = {}
+        self._asking: set[str] = set()  # keys with a lease request on its way
+        self._demand: dict[str, list[int]] = {}  # key -> [period start µs, hits in it]
+        self.leased_hits = 0  # hits admitted from a lease, without a round trip
 
     @classmethod
-    def from_url(cls, url: str, *, prefix: str = "dropscope", timeout: float = 1.0) -> RedisLimiter:
+    def from_url(
+        cls,
+        url: str,
+        *,
+        prefix: str = "dropscope",
+        timeout: float = 1.0,
+        lease_seconds: float = LEASE_SECONDS,
+    ) -> RedisLimiter:
         """A limiter on new connections. One quick retry covers a pooled connection that
         Redis closed; a Redis that is down fails within about `timeout` seconds."""
         client = aioredis.Redis.from_url(
@@ -249,7 +399,8 @@ class RedisLimiter:
             socket_connect_timeout=timeout,
             retry=Retry(NoBackoff(), 1),
         )
-        return cls(client, RedisWire(url, timeout=timeout), prefix=prefix)
+        wire = RedisWire(url, timeout=timeout)
+        return cls(client, wire, prefix=prefix, lease_seconds=lease_seconds)
 
     @property
     def round_trips(self) -> int:
@@ -258,37 +409,50 @@ class RedisLimiter:
 
     def _keys(self, key_id: str, now: datetime) -> list[str]:
         base = f"{self.prefix}:rl:{key_id}"
-        return [f"{base}:minute", f"{base}:month:{month_id(now)}", self.keys_version_key]
+        return [
+            f"{base}:minute",
+            f"{base}:month:{month_id(now)}",
+            f"{base}:leases",
+            self.keys_version_key,
+        ]
 
     def _key_part(self, key_id: str, now: datetime) -> bytes:
-        """A key's two Redis keys, RESP-encoded once per key and month."""
+        """A key's three Redis keys, RESP-encoded once per key and month."""
         slot = (key_id, month_id(now))
         part = self._encoded_keys.get(slot)
         if part is None:
             if len(self._encoded_keys) >= 10_000:
                 self._encoded_keys.clear()
-            part = self._encoded_keys[slot] = bulk(tuple(self._keys(key_id, now)[:2]))
+            part = self._encoded_keys[slot] = bulk(tuple(self._keys(key_id, now)[:3]))
         return part
 
     def _plan_part(self, plan: Plan) -> bytes:
         slot = (plan.per_minute, plan.per_month)
         part = self._encoded_plans.get(slot)
         if part is None:
-            part = self._encoded_plans[slot] = bulk(slot)
+            part = self._encoded_plans[slot] = bulk((b"h", *slot))
         return part
 
+    def _enqueue(self, entry: _Entry, *, settlement: bool = False) -> None:
+        if not self._queue and not self._settling:  # the first of a batch: sent once the
+            asyncio.get_running_loop().call_soon(self._send)  # ready tasks have queued
+        (self._settling if settlement else self._queue).append(entry)
+
     def _send(self) -> None:
-        """Send the queued hits (one batch, one script call) from a task of their own."""
-        batch, self._queue = self._queue, []
+        """Send the queued entries (one batch, one script call) from a task of their own."""
+        batch = self._settling + self._queue
+        self._settling, self._queue = [], []
+        if not batch:
+            return
         n = len(batch)
         command = b"".join(
             (
-                b"*%d\r\n" % (3 + 2 * n + 2 + 6 * n),
+                b"*%d\r\n" % (3 + 3 * n + 3 + 9 * n),
                 _EVALSHA,
-                b"$%d\r\n%d\r\n" % (len(str(2 * n + 1)), 2 * n + 1),
+                b"$%d\r\n%d\r\n" % (len(str(3 * n + 1)), 3 * n + 1),
                 *(keys for keys, _, _ in batch),
-                self._version_key,  # the last key; then ARGV[1], then each request's six
-                self._log_ttl,
+                self._version_key,  # the last key; then ARGV[1..2], then each entry's nine
+                self._head,
                 *(args for _, args, _ in batch),
             )
         )
@@ -296,9 +460,10 @@ class RedisLimiter:
         self._senders.add(task)
         task.add_done_callback(self._senders.discard)
 
-    async def _call(self, command: bytes, batch: list[_Hit]) -> None:
+    async def _call(self, command: bytes, batch: list[_Entry]) -> None:
         """Run one batch; on NOSCRIPT (e.g. after a Redis restart) load the script and try
-        once more. Any failure fails every request of the batch with `StorageError`."""
+        once more. Any failure fails every request of the batch with `StorageError` (a
+        settlement that fails leaves its permits counted until they expire: never too many)."""
         try:
             try:
                 reply = await self._wire.call_encoded(command)
@@ -311,8 +476,8 @@ class RedisLimiter:
                 raise RedisUnavailable(f"unexpected reply to the rate-limit script: {reply!r}")
         except BaseException as exc:  # Redis failed, or this task was cancelled (shutdown)
             for _, _, waiter in batch:
-                if not waiter.done():  # a request that went away no longer waits
-                    error = StorageError(UNAVAILABLE)
+                if waiter is not None and not waiter.done():  # a request that went away
+                    error = StorageError(UNAVAILABLE)  # no longer waits
                     error.__cause__ = exc
                     waiter.set_exception(error)
             if not isinstance(exc, RedisUnavailable | RedisReplyError):
@@ -320,44 +485,136 @@ class RedisLimiter:
             return
         version = reply[-1]
         for (_, _, waiter), result in zip(batch, reply, strict=False):
-            if not waiter.done():
+            if waiter is not None and not waiter.done():
                 waiter.set_result((result, version))
+
+    def _want(self, key_id: str, now_us: int) -> int:
+        """The lease this hit asks for (0: none): the most of the hits of `key_id` this
+        worker saw in the current period of `lease_seconds` and the rate its last lease
+        showed; 0 while another request of the key is asking."""
+        if self._lease_us <= 0 or key_id in self._asking:
+            return 0
+        period = self._demand.get(key_id)
+        if period is None or not 0 <= now_us - period[0] < self._lease_us:
+            carried = (
+                period[2] if period is not None and now_us - period[0] < 2 * self._lease_us else 0
+            )
+            if len(self._demand) >= 10_000:
+                self._demand.clear()
+            period = self._demand[key_id] = [now_us, 0, carried]
+        period[1] += 1
+        want = max(period[1], period[2])
+        if want < 2:
+            return 0
+        self._asking.add(key_id)
+        return min(MAX_LEASE, want)
+
+    def _settle(self, key_id: str, lease: _Lease, now_us: int) -> None:
+        """Close `lease` at `now_us`: give its unused permits back (in the next batch), and
+        remember the rate it saw (permits per `lease_seconds`), so that the next lease fits."""
+        if self._leases.get(key_id) is lease:
+            del self._leases[key_id]
+        if lease.timer is not None:
+            lease.timer.cancel()
+        used = lease.granted - lease.left
+        elapsed = max(now_us - lease.start_us, self._lease_us // 100, 1)
+        rate = used * self._lease_us // elapsed if lease.left == 0 else used
+        self._demand[key_id] = [now_us, 0, min(MAX_LEASE, rate)]
+        args = b"$1\r\ns\r\n" + bulk((lease.id, lease.granted, used)) + _SETTLE_TAIL
+        self._enqueue((lease.keys, args, None), settlement=True)
+
+    def _expire(self, key_id: str, lease: _Lease) -> None:
+        if self._leases.get(key_id) is lease:
+            self._settle(key_id, lease, lease.end_us)
 
     async def hit(self, key_id: str, plan: Plan, now: datetime) -> Decision:
         now_us = epoch_us(now)
+        lease = self._leases.get(key_id)
+        if lease is not None:
+            if lease.usable(plan, now_us):
+                lease.left -= 1
+                self.leased_hits += 1
+                if lease.left == 0:
+                    self._settle(key_id, lease, now_us)
+                return decide(
+                    plan,
+                    now,
+                    allowed=True,
+                    minute_used=lease.minute_used - lease.left,
+                    minute_oldest_us=lease.oldest_us,
+                    month_used=lease.month_used - lease.left,
+                    keys_version=lease.version,
+                )
+            self._settle(key_id, lease, now_us)  # ended, or the plan or month changed
+        pause = FIRST_RETRY_SECONDS
+        while True:
+            decision, wait_us = await self._hit_remote(key_id, plan, now, now_us)
+            if decision.allowed or wait_us is None:
+                return decision
+            # refused while other workers hold leases of this key: their unused permits come
+            # back when they are used up or end; ask again soon (a used-up lease is settled
+            # within one turn of its worker), backing off, until the first one has ended
+            delay = min(pause, (wait_us - now_us) / US + 0.001)
+            await asyncio.sleep(delay)
+            pause *= 2
+            now += timedelta(seconds=delay)  # in this clock's time as in real time
+            now_us = epoch_us(now)
+
+    async def _hit_remote(
+        self, key_id: str, plan: Plan, now: datetime, now_us: int
+    ) -> tuple[Decision, int | None]:
+        """One hit counted by Redis, maybe with a lease; the decision and, when refused,
+        the end of the first open lease of the key (µs), if any."""
+        want = self._want(key_id, now_us)
+        end = now_us + self._lease_us
         at, cutoff = b"%d" % now_us, b"%d" % (now_us - WINDOW_US)
         member = b"%b%d" % (self._member, next(self._seq))
         ttl = b"%d" % (seconds_to_month_end(now) + MONTH_GRACE_SECONDS)
-        args = self._plan_part(plan) + b"$%d\r\n%b\r\n$%d\r\n%b\r\n$%d\r\n%b\r\n$%d\r\n%b\r\n" % (
-            len(at),
-            at,
-            len(cutoff),
-            cutoff,
-            len(member),
-            member,
-            len(ttl),
-            ttl,
-        )  # this request's six arguments, as `bulk` would encode them
+        args = self._plan_part(plan) + bulk((at, cutoff, member, ttl, want, end))
         loop = asyncio.get_running_loop()
         waiter: asyncio.Future[tuple[bytes, bytes]] = loop.create_future()
-        self._queue.append((self._key_part(key_id, now), args, waiter))
-        if len(self._queue) == 1:  # the first of a batch: sent once the ready tasks queued
-            loop.call_soon(self._send)
-        result, version = await waiter
-        allowed, minute_used, month_used, oldest = result.decode().split(" ", 3)
-        return decide(
+        keys = self._key_part(key_id, now)
+        self._enqueue((keys, args, waiter))
+        try:
+            result, version_bytes = await waiter
+        finally:
+            if want:
+                self._asking.discard(key_id)
+        allowed, minute, month, oldest, granted, wait = result.decode().split(" ")
+        version = version_bytes.decode() or None
+        minute_used, month_used, leased = int(minute), int(month), int(granted)
+        oldest_us = int(float(oldest)) if oldest else None
+        if leased:
+            previous = self._leases.get(key_id)
+            if previous is not None:  # cannot happen (one request asks at a time); be safe
+                self._settle(key_id, previous, now_us)
+            lease = self._leases[key_id] = _Lease(
+                member,
+                keys,
+                plan,
+                now_us,
+                end,
+                epoch_us(next_month_start(now)),
+                leased,
+                (minute_used, month_used, oldest_us),
+                version,
+            )
+            lease.timer = loop.call_later(self._lease_us / US, self._expire, key_id, lease)
+        decision = decide(
             plan,
             now,
             allowed=allowed == "1",
-            minute_used=int(minute_used),
-            minute_oldest_us=int(float(oldest)) if oldest else None,
-            month_used=int(month_used),
-            keys_version=version.decode() or None,
+            minute_used=minute_used - leased,
+            minute_oldest_us=oldest_us,
+            month_used=month_used - leased,
+            keys_version=version,
         )
+        return decision, int(wait) if wait else None
 
     async def peek(self, key_id: str, plan: Plan, now: datetime) -> Decision:
+        """The counts; permits that open leases hold count as used."""
         now_us = epoch_us(now)
-        minute_key, month_key, version_key = self._keys(key_id, now)
+        minute_key, month_key, _, version_key = self._keys(key_id, now)
         try:
             async with self._redis.pipeline(transaction=True) as pipe:
                 pipe.zcount(minute_key, f"({now_us - WINDOW_US}", "+inf")
@@ -386,13 +643,21 @@ class RedisLimiter:
             return False
 
     async def aclose(self) -> None:
+        """Give the open leases' unused permits back (best effort), then close."""
+        for key_id, lease in list(self._leases.items()):
+            self._settle(key_id, lease, lease.end_us)
+        self._send()
+        if self._senders:
+            await asyncio.wait(set(self._senders), timeout=1.0)
         await self._wire.aclose()
         await self._redis.aclose()
 
 
-def build_limiter(redis_url: str | None, *, prefix: str = "dropscope") -> Limiter:
-    """The limiter a worker uses: Redis when `redis_url` (DROPSCOPE_REDIS_URL) is set,
-    otherwise in-process counters."""
+def build_limiter(
+    redis_url: str | None, *, prefix: str = "dropscope", lease_seconds: float = LEASE_SECONDS
+) -> Limiter:
+    """The limiter a worker uses: Redis when `redis_url` (DROPSCOPE_REDIS_URL) is set (with
+    leases of `lease_seconds`, 0 for none), otherwise in-process counters."""
     if redis_url:
-        return RedisLimiter.from_url(redis_url, prefix=prefix)
+        return RedisLimiter.from_url(redis_url, prefix=prefix, lease_seconds=lease_seconds)
     return InProcessLimiter()

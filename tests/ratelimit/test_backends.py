@@ -145,8 +145,9 @@ async def test_redis_keys_live_under_the_prefix_and_expire(
     try:
         keys = sorted(k.decode() for k in sync.scan_iter(match=f"{redis_limiter.prefix}:*"))
         p = redis_limiter.prefix
-        assert keys == [f"{p}:rl:k:minute", f"{p}:rl:k:month:2026-11"]
+        assert keys == [f"{p}:rl:k:minute", f"{p}:rl:k:month:2026-11", f"{p}:rl:k:state"]
         assert 60_000 < sync.pttl(f"{p}:rl:k:minute") <= 61_000
+        assert 60_000 < sync.pttl(f"{p}:rl:k:state") <= 61_000
         month_ttl = sync.ttl(f"{p}:rl:k:month:2026-11")
         assert month_ttl > seconds_to_month_end(clock()) - 5
     finally:

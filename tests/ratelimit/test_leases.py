@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from dropscope.domain.access import Plan
 from dropscope.domain.ratelimit import WINDOW_US, epoch_us
-from dropscope.services.ratelimit import InProcessLimiter, RedisLimiter
+from dropscope.services.ratelimit import InProcessLimiter, RedisLimiter, permits
 from tests.ratelimit.conftest import Clock, delete_prefix, redis_url, unique_prefix
 
 pytestmark = [pytest.mark.anyio, pytest.mark.redis]
@@ -23,12 +23,16 @@ BUSY = Plan("busy", per_minute=1_000, per_month=100_000)
 
 
 def _counts(url: str, prefix: str, key: str, now: datetime) -> tuple[int, int, int]:
-    """(minute log entries, month counter, open leases) of `key` as stored in Redis."""
+    """(permits in the minute log, month counter, open leases) of `key` as stored in Redis;
+    checks that the log's stored total agrees with its members."""
     client = redis.Redis.from_url(url)
     try:
         base = f"{prefix}:rl:{key}"
         month = int(client.get(f"{base}:month:{now:%Y-%m}") or 0)
-        return client.zcard(f"{base}:minute"), month, client.hlen(f"{base}:leases")
+        minute = sum(permits(m) for m in client.zrange(f"{base}:minute", 0, -1))
+        state = client.hgetall(f"{base}:state")
+        assert int(state.get(b"n", 0)) == minute
+        return minute, month, len(state) - (b"n" in state)
     finally:
         client.close()
 
@@ -226,3 +230,30 @@ def test_no_window_ever_admits_more_than_the_quota(
             delete_prefix(url, prefix)
 
     asyncio.run(run())
+
+
+async def test_the_stored_total_is_only_a_cache_of_the_log(
+    redis_prefix: tuple[str, str], clock: Clock
+) -> None:
+    """The log's total ('n' in the key's state) is recounted from the log when it is lost
+    (e.g. evicted), and ignored when the log itself is gone (expired before the state)."""
+    url, prefix = redis_prefix
+    plan = Plan("p", per_minute=40, per_month=100_000)
+    limiter = RedisLimiter.from_url(url, prefix=prefix)
+    sync = redis.Redis.from_url(url)
+    state, log = f"{prefix}:rl:k:state", f"{prefix}:rl:k:minute"
+    try:
+        admitted = sum([(await limiter.hit("k", plan, clock())).allowed for _ in range(30)])
+        assert admitted == 30
+        await limiter.aclose()  # leases settled: the log holds exactly the 30
+        limiter = RedisLimiter.from_url(url, prefix=prefix)
+        sync.hdel(state, "n")  # lost: counted again from the log
+        got = [(await limiter.hit("k", plan, clock())).allowed for _ in range(15)]
+        assert got.count(True) == 10
+        clock.advance(seconds=30)
+        sync.delete(log)  # the log expired; the state, touched later, outlived it
+        assert int(sync.hget(state, "n") or 0) >= 40
+        assert (await limiter.hit("k", plan, clock())).allowed
+    finally:
+        sync.close()
+        await limiter.aclose()

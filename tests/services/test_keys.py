@@ -24,6 +24,7 @@ from dropscope.services import accounts
 from dropscope.services.database import Database
 from dropscope.services.key_auth import INVALID_KEY, KeyVerifier, UsageRecorder
 from dropscope.services.keys import Actor, KeySpec, KeysService
+from dropscope.storage.repositories.meta import KEYS_VERSION
 from dropscope.storage.tables import metadata
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -220,14 +221,16 @@ def test_a_change_from_another_process_is_seen_on_the_next_request(database: Dat
 def test_on_sqlite_requests_share_a_read_only_within_one_loop_iteration(
     database: Database,
 ) -> None:
-    """The keys version is read once per event-loop iteration on SQLite: a request whose
-    task starts after that read (it arrived later) reads again, so a revocation committed
-    before it arrived is enforced."""
+    """Without the keys signal file (a folder it cannot be made in), the keys version is
+    read once per event-loop iteration on SQLite: a request whose task starts after that
+    read (it arrived later) reads again, so a revocation committed before it arrived is
+    enforced."""
     if not database.is_sqlite:
         pytest.skip("the shared per-iteration read is the SQLite path")
     svc = service(database)
     created = svc.create(OP, KeySpec(name="k"), NOW)
     worker_db = Database(database.url)
+    worker_db.keys_signal = None
     v = verifier(worker_db)
 
     async def scenario() -> None:
@@ -239,6 +242,42 @@ def test_on_sqlite_requests_share_a_read_only_within_one_loop_iteration(
 
     try:
         asyncio.run(scenario())
+    finally:
+        v.close()
+        worker_db.close()
+
+
+def test_on_sqlite_the_signal_file_spares_the_read_and_a_silent_change_is_seen_in_seconds(
+    database: Database,
+) -> None:
+    """With the keys signal (SQLite), a worker reads the keys version only when the signal
+    moved: a revocation through the service is refused on the next request; a change made
+    behind dropscope's back (SQL, no signal) is seen at the next periodic read."""
+    if not database.is_sqlite:
+        pytest.skip("the keys signal file is for SQLite")
+    svc = service(database)
+    first = svc.create(OP, KeySpec(name="a"), NOW)
+    second = svc.create(OP, KeySpec(name="b"), NOW)
+    worker_db = Database(database.url)
+    clock = [100.0]
+    v = verifier(worker_db, monotonic=lambda: clock[0], recheck_seconds=5.0)
+    try:
+        assert verify(v, first.secret).key_id == first.key.id
+        assert verify(v, second.secret).key_id == second.key.id
+        svc.revoke(OP, first.key.id, NOW)  # commits, then bumps the signal
+        with pytest.raises(Unauthorized):
+            verify(v, first.secret)
+        assert verify(v, second.secret).key_id == second.key.id  # cached again
+        with database.unit_of_work() as uow:  # revoked behind dropscope's back
+            uow.session.execute(
+                sa.text("UPDATE api_keys SET state = 'revoked' WHERE id = :id"),
+                {"id": second.key.id},
+            )
+            uow.meta.bump(KEYS_VERSION)  # the counter, without the signal
+        assert verify(v, second.secret).key_id == second.key.id  # cached, for now
+        clock[0] += 5.0
+        with pytest.raises(Unauthorized):
+            verify(v, second.secret)
     finally:
         v.close()
         worker_db.close()

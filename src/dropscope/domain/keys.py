@@ -86,7 +86,7 @@ def display(key: str) -> str:
 def hash_key(pepper: bytes, key: str) -> str:
     """HMAC-SHA256(pepper, key), hex. A fast keyed hash suits random 190-bit keys (a slow
     password hash would only slow every request; there is nothing to brute-force)."""
-    return hmac.new(pepper, key.encode("ascii"), hashlib.sha256).hexdigest()
+    return hmac.digest(pepper, key.encode("ascii"), hashlib.sha256).hex()
 
 
 @dataclass(frozen=True, slots=True)

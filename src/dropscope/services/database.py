@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from dropscope.storage.change_signal import ChangeSignal, signal_beside
 from dropscope.storage.engine import (
     create_engine_for,
     make_session_factory,
@@ -71,6 +72,11 @@ class Database:
         self.engine = create_engine_for(url, echo=echo)
         self._sessions: sessionmaker[Session] = make_session_factory(self.engine)
         self._readers: sessionmaker[Session] = make_session_factory(self.engine, read_only=True)
+        # SQLite: the counter file that tells this host's processes that keys changed
+        # (storage/change_signal.py); None on PostgreSQL and for in-memory databases
+        self.keys_signal: ChangeSignal | None = (
+            signal_beside(self.engine.url.database) if self.is_sqlite else None
+        )
 
     def schema_is_current(self) -> bool:
         """True when the database answers and every migration is applied."""
@@ -93,7 +99,7 @@ class Database:
         """
         session = (self._readers if read_only else self._sessions)()
         try:
-            yield UnitOfWork(
+            uow = UnitOfWork(
                 session=session,
                 sources=SourceRepository(session),
                 investors=InvestorRepository(session),
@@ -111,7 +117,10 @@ class Database:
                 events=EventRepository(session),
                 webhooks=WebhookRepository(session),
             )
+            yield uow
             session.commit()
+            if uow.meta.keys_changed and self.keys_signal is not None:
+                self.keys_signal.bump()  # after the commit: readers then find the change
         except BaseException:
             session.rollback()
             raise
@@ -129,3 +138,5 @@ class Database:
 
     def close(self) -> None:
         self.engine.dispose()
+        if self.keys_signal is not None:
+            self.keys_signal.close()

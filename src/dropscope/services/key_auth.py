@@ -49,6 +49,7 @@ from dropscope.config import Settings
 from dropscope.domain.access import Caller, Plan
 from dropscope.domain.key_anomaly import Anomaly, RateTracker, SpreadTracker
 from dropscope.domain.keys import (
+    KEY_LEN,
     ApiKey,
     FailReason,
     KeyEvent,
@@ -136,6 +137,8 @@ class KeyVerifier:
         self._pepper = peppers.secrets[peppers.current]
         self._plans = tuple(plans)
         self._probe = db.counter_probe(KEYS_VERSION)
+        self._signal = db.keys_signal  # SQLite: the host's keys-changed counter
+        self._signal_seen = -1
         self._coalesced = _Coalesced(self._probe.read)
         self._remote_mode = remote
         self._recheck = recheck_seconds
@@ -147,7 +150,7 @@ class KeyVerifier:
         self._turn_tasks: set[asyncio.Task[Any] | None] = set()
         self._version: int | None = None
         self._remote: object = _MISS
-        self._cache: dict[str, _Entry | None] = {}
+        self._cache: dict[bytes, _Entry | None] = {}  # HMAC digest -> entry (None: unknown)
         self._generation = 0
         self._max_entries = max_entries
         self._max_failures = max_failures
@@ -161,15 +164,21 @@ class KeyVerifier:
         usable, whatever the reason; `Forbidden` (403) from an address not allowed.
         `count=False` verifies again without counting a second use."""
         self._throttle(ip, now)
-        key = parse_key(presented)
-        if key is None:
+        raw = presented.encode("ascii") if presented.isascii() else b""
+        if len(raw) != KEY_LEN:
             self._fail(FailReason.MALFORMED, None, ip, now)
             raise Unauthorized(INVALID_KEY)
-        digest = hash_key(self._pepper, key)
+        # The cache only holds keys that passed `parse_key` (shape and checksum), so a hit
+        # needs no second check; a miss checks before any lookup.
+        digest = hmac.digest(self._pepper, raw, "sha256")
         await self._fresh()
         if digest in self._cache:
             entry = self._cache[digest]
         else:
+            key = parse_key(presented)
+            if key is None:
+                self._fail(FailReason.MALFORMED, None, ip, now)
+                raise Unauthorized(INVALID_KEY)
             generation = self._generation
             entry = await run_in_threadpool(self._load, key)
             if generation == self._generation:  # no change was seen while it loaded
@@ -203,7 +212,13 @@ class KeyVerifier:
             if now - self._checked_at < self._recheck:
                 return
             self._checked_at = now
-        if self._probe.is_sqlite:
+        if self._signal is not None:  # SQLite, with the counter file: read it, not the table
+            seen, now = self._signal.read(), self._monotonic()
+            if seen == self._signal_seen and now - self._checked_at < self._recheck:
+                return
+            self._signal_seen, self._checked_at = seen, now
+            version = self._probe.read()
+        elif self._probe.is_sqlite:
             loop, task = asyncio.get_running_loop(), asyncio.current_task()
             if self._turn is loop and task not in self._turn_tasks:
                 self._turn_tasks.add(task)  # read in this iteration, after this task arrived

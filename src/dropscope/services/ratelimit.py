@@ -138,8 +138,8 @@ class InProcessLimiter:
 # the hits that the concurrent requests of one worker made in one event-loop turn, in the
 # order they were made, each decided exactly as if alone.
 # KEYS: for entry i of the batch, 3i-2 its key's minute log (sorted set), 3i-1 its month
-#       counter, 3i its open leases (hash: lease id -> end, µs); the last one is the keys
-#       version.
+#       counter, 3i its state (hash: 'n' the permits in the log; each open lease's id -> its
+#       end, µs); the last one is the keys version.
 # ARGV: 1 the minute log's TTL (ms), 2 the lease share (a lease takes at most 1/share of what
 #       is left); then nine per entry, from a = 3 + 9(i-1):
 #       a hit:        'h', per-minute quota, per-month quota, now (µs), cutoff = now - 60 s
@@ -150,12 +150,14 @@ class InProcessLimiter:
 # granted wait" (oldest and wait may be empty), '' for each settlement, then the keys
 # version ('' if none).
 #
-# A lease of g permits is g members of the minute log, ``<id>.0`` .. ``<id>.<g-1>``, scored
-# at the lease's END, and g counted in the month: the permits count from the moment they are
-# granted until 60 s after the last moment they may be used, so no 60-s window ever holds
-# more than the quota, whoever uses them. A settlement removes the unused ones (members and
-# month count) and closes the lease. A refused hit reports the earliest end of the other
-# open leases of its key (`wait`): permits may come back then, and the caller asks again.
+# The minute log holds one member per admitted request (scored at its time), and one per
+# lease, ``<id>*<g>`` for g permits, scored at the lease's END: its permits count from the
+# moment they are granted until 60 s after the last moment they may be used, so no 60-s
+# window ever holds more than the quota, whoever uses them. A lease also counts g in the
+# month. Its settlement gives the unused ones back (the member becomes ``<id>*<used>``, the
+# month counter goes down) and closes it. A refused hit reports the earliest end of the
+# other open leases of its key (`wait`): permits may come back by then, and the caller asks
+# again. The state's 'n' saves summing the log on every call; it is recounted if lost.
 #
 # Requests of the same key in one batch share their reads: the log is trimmed and counted
 # once, and again only when its oldest entry has left a later request's window; admissions
@@ -174,6 +176,25 @@ local function earlier(x, y)
   if y == nil or tonumber(x) <= tonumber(y) then return x end
   return y
 end
+local function permits(member)  -- a request: 1; a lease <id>*<g>: g
+  return tonumber(string.match(member, '%*(%d+)$')) or 1
+end
+local function trim(log, cutoff)  -- drop what left the window; the permits it held
+  local gone, count = redis.call('ZRANGEBYSCORE', log, '-inf', cutoff), 0
+  if #gone == 0 then return 0 end
+  for _, m in ipairs(gone) do count = count + permits(m) end
+  redis.call('ZREMRANGEBYSCORE', log, '-inf', cutoff)
+  return count
+end
+local function load(log, state, cutoff)  -- the permits in the window, after trimming
+  local gone = trim(log, cutoff)
+  if redis.call('ZCARD', log) == 0 then return 0 end
+  local total = redis.call('HGET', state, 'n')
+  if total then return tonumber(total) - gone end
+  local count = 0  -- the total was lost (e.g. evicted): count again
+  for _, m in ipairs(redis.call('ZRANGE', log, 0, -1)) do count = count + permits(m) end
+  return count
+end
 local function write(log, st)  -- the batch's admissions to this log, in one ZADD per 1,000
   for from = 1, #st.pending, 1000 do
     local args = {}
@@ -186,84 +207,90 @@ local function write(log, st)  -- the batch's admissions to this log, in one ZAD
   if #st.pending > 0 then redis.call('PEXPIRE', log, ARGV[1]) end
   st.pending, st.pmin = {}, nil
 end
-local function settle(log, month_key, leases, id, granted, used)
-  if redis.call('HDEL', leases, id) == 0 or used >= granted then return end
-  local unused = {}
-  for j = used, granted - 1 do unused[#unused + 1] = id .. '.' .. j end
-  for from = 1, #unused, 1000 do
-    redis.call('ZREM', log, unpack(unused, from, math.min(from + 999, #unused)))
+local function settle(log, month_key, state, id, granted, used)
+  if redis.call('HDEL', state, id) == 0 or used >= granted then return end
+  local member = id .. '*' .. granted
+  local score = redis.call('ZSCORE', log, member)
+  if score then
+    redis.call('ZREM', log, member)
+    if used > 0 then redis.call('ZADD', log, score, id .. '*' .. used) end
+    local total = redis.call('HGET', state, 'n')
+    if total then redis.call('HSET', state, 'n', math.max(0, total - (granted - used))) end
   end
   if redis.call('EXISTS', month_key) == 1 then
     redis.call('DECRBY', month_key, granted - used)
   end
 end
 for i = 1, n do
-  local log, month_key, leases, a = KEYS[3 * i - 2], KEYS[3 * i - 1], KEYS[3 * i], 3 + 9 * (i - 1)
+  local log, month_key, state, a = KEYS[3 * i - 2], KEYS[3 * i - 1], KEYS[3 * i], 3 + 9 * (i - 1)
   if ARGV[a] == 's' then  -- settlements come first in a batch, before any read below
-    settle(log, month_key, leases, ARGV[a + 1], tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3]))
+    settle(log, month_key, state, ARGV[a + 1], tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3]))
     out[i] = ''
   else
-  local now, cutoff = ARGV[a + 3], ARGV[a + 4]
-  local st = logs[log]
-  if st == nil or (st.pmin and tonumber(st.pmin) <= tonumber(cutoff)) then
+    local now, cutoff = ARGV[a + 3], ARGV[a + 4]
+    local st = logs[log]
     if st == nil then  -- the key's first request in this batch
-      st = {pending = {}}
+      st = {pending = {}, state = state, used = load(log, state, cutoff)}
+      st.stored = first_score(log)
       logs[log] = st
       order[#order + 1] = log
-    else  -- the batch spans a whole window (only with injected clocks): write, then count
-      write(log, st)
+    elseif st.pmin and tonumber(st.pmin) <= tonumber(cutoff) then
+      write(log, st)  -- the batch spans a whole window (only with injected clocks)
+      st.used = st.used - trim(log, cutoff)
+      st.stored = first_score(log)
+    elseif st.stored and tonumber(st.stored) <= tonumber(cutoff) then
+      st.used = st.used - trim(log, cutoff)
+      st.stored = first_score(log)
     end
-    redis.call('ZREMRANGEBYSCORE', log, '-inf', cutoff)
-    st.used = redis.call('ZCARD', log)
-    st.stored = first_score(log)
-  elseif st.stored and tonumber(st.stored) <= tonumber(cutoff) then
-    st.used = st.used - redis.call('ZREMRANGEBYSCORE', log, '-inf', cutoff)
-    st.stored = first_score(log)
-  end
-  local mo = months[month_key]
-  if mo == nil then
-    local base = tonumber(redis.call('GET', month_key) or '0')
-    mo = {used = base, base = base, added = 0, ttl = ARGV[a + 6]}
-    months[month_key] = mo
-  end
-  local allowed, granted, wait = 0, 0, ''
-  local per_minute, per_month = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
-  if st.used < per_minute and mo.used < per_month then
-    allowed = 1
-    st.used = st.used + 1
-    st.pending[#st.pending + 1] = {now, ARGV[a + 5]}
-    st.pmin = earlier(st.pmin, now)
-    mo.used = mo.used + 1
-    mo.added = mo.added + 1
-    local g = math.min(tonumber(ARGV[a + 7]), math.floor((per_minute - st.used) / share),
-                       math.floor((per_month - mo.used) / share))
-    if g >= 2 then  -- a lease: g more permits, used by this worker without asking
-      local id, ends = ARGV[a + 5], ARGV[a + 8]
-      for j = 0, g - 1 do st.pending[#st.pending + 1] = {ends, id .. '.' .. j} end
-      st.used = st.used + g
-      mo.used = mo.used + g
-      mo.added = mo.added + g
-      redis.call('HSET', leases, id, ends)
-      redis.call('PEXPIRE', leases, ARGV[1])
-      granted = g
+    local mo = months[month_key]
+    if mo == nil then
+      local base = tonumber(redis.call('GET', month_key) or '0')
+      mo = {used = base, base = base, added = 0, ttl = ARGV[a + 6]}
+      months[month_key] = mo
     end
-  else  -- refused: permits held by other leases may come back when the first one ends
-    local open = redis.call('HGETALL', leases)
-    for j = 1, #open, 2 do
-      if tonumber(open[j + 1]) > tonumber(now) then
-        wait = earlier(wait ~= '' and wait or nil, open[j + 1])
-      else
-        redis.call('HDEL', leases, open[j])  -- ended without settling (a worker stopped)
+    local allowed, granted, wait = 0, 0, nil
+    local per_minute, per_month = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
+    if st.used < per_minute and mo.used < per_month then
+      allowed = 1
+      st.used = st.used + 1
+      st.pending[#st.pending + 1] = {now, ARGV[a + 5]}
+      st.pmin = earlier(st.pmin, now)
+      mo.used = mo.used + 1
+      mo.added = mo.added + 1
+      local g = math.min(tonumber(ARGV[a + 7]), math.floor((per_minute - st.used) / share),
+                         math.floor((per_month - mo.used) / share))
+      if g >= 2 then  -- a lease: g more permits, used by this worker without asking
+        local id = ARGV[a + 5]
+        st.pending[#st.pending + 1] = {ARGV[a + 8], id .. '*' .. g}
+        st.used = st.used + g
+        mo.used = mo.used + g
+        mo.added = mo.added + g
+        redis.call('HSET', state, id, ARGV[a + 8])
+        granted = g
+      end
+    else  -- refused: permits held by other leases may come back when the first one ends
+      local open = redis.call('HGETALL', state)
+      for j = 1, #open, 2 do
+        if open[j] ~= 'n' then
+          if tonumber(open[j + 1]) > tonumber(now) then
+            wait = earlier(wait, open[j + 1])
+          else
+            redis.call('HDEL', state, open[j])  -- ended, never settled (its worker stopped)
+          end
+        end
       end
     end
-    wait = wait or ''
-  end
-  local oldest = earlier(st.stored, st.pmin) or ''
-  out[i] = allowed .. ' ' .. st.used .. ' ' .. mo.used .. ' ' .. oldest .. ' ' .. granted
-    .. ' ' .. wait
+    local oldest = earlier(st.stored, st.pmin) or ''
+    out[i] = allowed .. ' ' .. st.used .. ' ' .. mo.used .. ' ' .. oldest .. ' ' .. granted
+      .. ' ' .. (wait or '')
   end
 end
-for _, log in ipairs(order) do write(log, logs[log]) end
+for _, log in ipairs(order) do
+  local st = logs[log]
+  write(log, st)
+  redis.call('HSET', st.state, 'n', st.used)
+  redis.call('PEXPIRE', st.state, ARGV[1])
+end
 for month_key, mo in pairs(months) do
   if mo.added > 0 then
     redis.call('INCRBY', month_key, mo.added)
@@ -279,6 +306,12 @@ _SETTLE_TAIL = bulk(("",) * 5)
 # An entry of a batch: its three keys and nine arguments, RESP-encoded, and who waits for its
 # reply (None for a settlement).
 _Entry = tuple[bytes, bytes, asyncio.Future[tuple[bytes, bytes]] | None]
+
+
+def permits(member: bytes) -> int:
+    """The permits a minute-log member holds: 1 for a request, g for a lease ``<id>*<g>``."""
+    _, star, count = member.rpartition(b"*")
+    return int(count) if star else 1
 
 
 class _Lease:
@@ -412,7 +445,7 @@ class RedisLimiter:
         return [
             f"{base}:minute",
             f"{base}:month:{month_id(now)}",
-            f"{base}:leases",
+            f"{base}:state",
             self.keys_version_key,
         ]
 
@@ -617,20 +650,19 @@ class RedisLimiter:
         minute_key, month_key, _, version_key = self._keys(key_id, now)
         try:
             async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.zcount(minute_key, f"({now_us - WINDOW_US}", "+inf")
-                pipe.zrangebyscore(minute_key, f"({now_us - WINDOW_US}", "+inf", 0, 1, True)
+                pipe.zrangebyscore(minute_key, f"({now_us - WINDOW_US}", "+inf", withscores=True)
                 pipe.get(month_key)
                 pipe.get(version_key)
-                minute_used, oldest, month_used, version = await pipe.execute()
+                logged, month_used, version = await pipe.execute()
         except RedisError as exc:
             raise StorageError(UNAVAILABLE) from exc
-        minute_used, month_used = int(minute_used), int(month_used or 0)
+        minute_used, month_used = sum(permits(m) for m, _ in logged), int(month_used or 0)
         return decide(
             plan,
             now,
             allowed=admits(plan, minute_used, month_used),
             minute_used=minute_used,
-            minute_oldest_us=int(oldest[0][1]) if oldest else None,
+            minute_oldest_us=int(logged[0][1]) if logged else None,
             month_used=month_used,
             keys_version=version.decode() if version is not None else None,
         )

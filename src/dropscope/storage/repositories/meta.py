@@ -34,6 +34,7 @@ KEYS_VERSION = "keys_version"
 class MetaRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
+        self.keys_changed = False  # bump_keys_version was called (the unit of work signals it)
 
     def data_version(self) -> int:
         """The current data version; 0 before the first write."""
@@ -47,6 +48,7 @@ class MetaRepository:
         return self.counter(KEYS_VERSION)
 
     def bump_keys_version(self) -> int:
+        self.keys_changed = True
         return self.bump(KEYS_VERSION)
 
     def counter(self, name: str) -> int:

@@ -122,13 +122,14 @@ class Settings(BaseSettings):
         "<prefix>:keys_version)",
     )
     ratelimit_lease_seconds: float = Field(
-        default=1.0,
+        default=5.0,
         ge=0,
         le=10,
-        description="With Redis: how long a worker may hold permits of a busy key and admit its "
-        "requests without a round trip (unused ones go back; no window ever admits more than "
-        "the quota). 0: one Redis call per request. Off on PostgreSQL, where the keys cache "
-        "reads its freshness from each call",
+        description="With Redis: the longest a worker may hold permits of a busy key, admitting "
+        "its requests without a round trip (a lease lasts about 32 of the key's requests, at "
+        "least 1 s; unused permits go back; no 60-s window ever admits more than the quota). "
+        "0: one Redis call per request. Off on PostgreSQL, where the keys cache reads its "
+        "freshness from each call",
     )
 
     # --- Ingestion from public sources (`dropscope ingest`, docs/data-sources.md) ---------

@@ -273,6 +273,8 @@ class KeyVerifier:
         return entry.caller
 
     def _throttle(self, ip: str | None, now: datetime) -> None:
+        if not self._fail_counts:  # no refusal to count against anyone (the usual case)
+            return
         seconds = now.timestamp()
         minute = int(seconds // 60)
         if minute != self._fail_minute:
@@ -287,6 +289,8 @@ class KeyVerifier:
 
     def _fail(self, reason: FailReason, key: ApiKey | None, ip: str | None, now: datetime) -> None:
         if reason is FailReason.UNKNOWN:  # the refusals that cost a lookup are throttled
+            if not self._fail_counts:  # the first in a while: `_throttle` skipped the clock
+                self._fail_minute = int(now.timestamp() // 60)
             self._fail_counts[ip] = self._fail_counts.get(ip, 0) + 1
         self.usage.fail(reason, key, ip, now)
 

@@ -32,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import itertools
+import math
 import os
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -48,10 +49,11 @@ from dropscope.domain.ratelimit import (
     Decision,
     WindowLog,
     admits,
+    admitted,
     decide,
     epoch_us,
     month_id,
-    next_month_start,
+    month_span,
     seconds_to_month_end,
 )
 from dropscope.errors import StorageError
@@ -60,10 +62,13 @@ from dropscope.services.redis_wire import RedisReplyError, RedisUnavailable, Red
 UNAVAILABLE = "rate-limit counters are unavailable; the request was not served, retry shortly"
 MINUTE_LOG_TTL_MS = WINDOW_US // 1000 + 1000  # the log outlives its last admission by 1 s
 MONTH_GRACE_SECONDS = 86_400  # keep last month's counter a day past its end (usage reports)
-LEASE_SECONDS = 1.0  # how long a worker may hold permits of a key (`RedisLimiter`)
+LEASE_SECONDS = 5.0  # the longest a worker may hold permits of a key (`RedisLimiter`)
+MIN_LEASE_SECONDS = 1.0  # the shortest lease (unless LEASE_SECONDS is shorter)
+LEASE_TARGET = 32  # requests a lease should serve: it lasts about that many of the key's
 LEASE_SHARE = 8  # a lease takes at most 1/8 of what a key has left in each policy
 MAX_LEASE = 10_000  # permits in one lease, at most
 FIRST_RETRY_SECONDS = 0.005  # a hit refused while leases are open asks again after this, x2...
+MAX_WAIT_SECONDS = 1.0  # ... for at most this long in all
 
 
 class Limiter(Protocol):
@@ -141,11 +146,12 @@ class InProcessLimiter:
 #       counter, 3i its state (hash: 'n' the permits in the log; each open lease's id -> its
 #       end, µs); the last one is the keys version.
 # ARGV: 1 the minute log's TTL (ms), 2 the lease share (a lease takes at most 1/share of what
-#       is left); then nine per entry, from a = 3 + 9(i-1):
+#       is left); then ten per entry, from a = 3 + 10(i-1):
 #       a hit:        'h', per-minute quota, per-month quota, now (µs), cutoff = now - 60 s
 #                     (µs), a unique member, the month counter's TTL (s), the lease wanted
-#                     (permits, 0 for none), the lease's end (µs);
-#       a settlement: 's', the lease id, permits granted, permits used, then five ''.
+#                     (permits, 0 for none), the lease's end (µs), and its end if it gets
+#                     less than wanted (the key is short of permits: hold them briefly);
+#       a settlement: 's', the lease id, permits granted, permits used, then six ''.
 # The reply is an array: for each hit one string "allowed minute_used month_used oldest
 # granted wait" (oldest and wait may be empty), '' for each settlement, then the keys
 # version ('' if none).
@@ -222,7 +228,7 @@ local function settle(log, month_key, state, id, granted, used)
   end
 end
 for i = 1, n do
-  local log, month_key, state, a = KEYS[3 * i - 2], KEYS[3 * i - 1], KEYS[3 * i], 3 + 9 * (i - 1)
+  local log, month_key, state, a = KEYS[3 * i - 2], KEYS[3 * i - 1], KEYS[3 * i], 3 + 10 * (i - 1)
   if ARGV[a] == 's' then  -- settlements come first in a batch, before any read below
     settle(log, month_key, state, ARGV[a + 1], tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3]))
     out[i] = ''
@@ -257,15 +263,17 @@ for i = 1, n do
       st.pmin = earlier(st.pmin, now)
       mo.used = mo.used + 1
       mo.added = mo.added + 1
-      local g = math.min(tonumber(ARGV[a + 7]), math.floor((per_minute - st.used) / share),
+      local want = tonumber(ARGV[a + 7])
+      local g = math.min(want, math.floor((per_minute - st.used) / share),
                          math.floor((per_month - mo.used) / share))
       if g >= 2 then  -- a lease: g more permits, used by this worker without asking
-        local id = ARGV[a + 5]
-        st.pending[#st.pending + 1] = {ARGV[a + 8], id .. '*' .. g}
+        local id, ends = ARGV[a + 5], ARGV[a + 8]
+        if g < want then ends = ARGV[a + 9] end
+        st.pending[#st.pending + 1] = {ends, id .. '*' .. g}
         st.used = st.used + g
         mo.used = mo.used + g
         mo.added = mo.added + g
-        redis.call('HSET', state, id, ARGV[a + 8])
+        redis.call('HSET', state, id, ends)
         granted = g
       end
     else  -- refused: permits held by other leases may come back when the first one ends
@@ -302,8 +310,8 @@ return out
 """
 HIT_SHA = hashlib.sha1(HIT_SCRIPT.encode(), usedforsecurity=False).hexdigest()
 _EVALSHA = bulk((b"EVALSHA", HIT_SHA))
-_SETTLE_TAIL = bulk(("",) * 5)
-# An entry of a batch: its three keys and nine arguments, RESP-encoded, and who waits for its
+_SETTLE_TAIL = bulk(("",) * 6)
+# An entry of a batch: its three keys and ten arguments, RESP-encoded, and who waits for its
 # reply (None for a settlement).
 _Entry = tuple[bytes, bytes, asyncio.Future[tuple[bytes, bytes]] | None]
 
@@ -326,7 +334,7 @@ class _Lease:
         "keys",
         "left",
         "minute_used",
-        "month_end_us",
+        "month",
         "month_used",
         "oldest_us",
         "plan",
@@ -342,13 +350,13 @@ class _Lease:
         plan: Plan,
         start_us: int,
         end_us: int,
-        month_end_us: int,
+        month: tuple[int, int],
         granted: int,
         counts: tuple[int, int, int | None],
         version: str | None,
     ) -> None:
         self.id, self.keys, self.plan = lease_id, keys, plan
-        self.start_us, self.end_us, self.month_end_us = start_us, end_us, month_end_us
+        self.start_us, self.end_us, self.month = start_us, end_us, month
         self.granted = self.left = granted
         self.minute_used, self.month_used, self.oldest_us = counts
         self.version = version
@@ -358,7 +366,7 @@ class _Lease:
         return (
             self.left > 0
             and self.start_us <= now_us < self.end_us
-            and now_us < self.month_end_us
+            and now_us < self.month[1]
             and (plan is self.plan or plan == self.plan)
         )
 
@@ -409,10 +417,12 @@ class RedisLimiter:
         self._queue: list[_Entry] = []
         self._settling: list[_Entry] = []
         self._senders: set[asyncio.Task[None]] = set()
-        self._lease_us = int(lease_seconds * US)
+        self._max_us = int(lease_seconds * US)
+        self._min_us = min(self._max_us, int(MIN_LEASE_SECONDS * US))
         self._leases: dict[str, _Lease] = {}
         self._asking: set[str] = set()  # keys with a lease request on its way
-        self._demand: dict[str, list[int]] = {}  # key -> [period start µs, hits in it]
+        # key -> [start of the current period (µs), hits in it, hits/s its last lease saw]
+        self._demand: dict[str, list[float]] = {}
         self.leased_hits = 0  # hits admitted from a lease, without a round trip
 
     @classmethod
@@ -480,11 +490,11 @@ class RedisLimiter:
         n = len(batch)
         command = b"".join(
             (
-                b"*%d\r\n" % (3 + 3 * n + 3 + 9 * n),
+                b"*%d\r\n" % (3 + 3 * n + 3 + 10 * n),
                 _EVALSHA,
                 b"$%d\r\n%d\r\n" % (len(str(3 * n + 1)), 3 * n + 1),
                 *(keys for keys, _, _ in batch),
-                self._version_key,  # the last key; then ARGV[1..2], then each entry's nine
+                self._version_key,  # the last key; then ARGV[1..2], then each entry's ten
                 self._head,
                 *(args for _, args, _ in batch),
             )
@@ -521,38 +531,45 @@ class RedisLimiter:
             if waiter is not None and not waiter.done():
                 waiter.set_result((result, version))
 
-    def _want(self, key_id: str, now_us: int) -> int:
-        """The lease this hit asks for (0: none): the most of the hits of `key_id` this
-        worker saw in the current period of `lease_seconds` and the rate its last lease
-        showed; 0 while another request of the key is asking."""
-        if self._lease_us <= 0 or key_id in self._asking:
-            return 0
+    def _want(self, key_id: str, now_us: int) -> tuple[int, int]:
+        """The lease this hit asks for: (permits, duration in µs), (0, 0) for none.
+
+        The duration is the time `LEASE_TARGET` requests of the key take at the rate its
+        last lease saw, between `MIN_LEASE_SECONDS` and `lease_seconds`; the permits, twice
+        what that rate uses in it (room to spare: a lease should last its time), or the
+        hits of the current period if more. A key seen once per period asks for none, as
+        does one with a request already asking."""
+        if self._max_us <= 0 or key_id in self._asking:
+            return 0, 0
         period = self._demand.get(key_id)
-        if period is None or not 0 <= now_us - period[0] < self._lease_us:
-            carried = (
-                period[2] if period is not None and now_us - period[0] < 2 * self._lease_us else 0
-            )
+        if period is None or not 0 <= now_us - period[0] < self._min_us:
+            rate = 0.0  # carried over from the last lease, if it was recent
+            if period is not None and now_us - period[0] < 2 * self._max_us:
+                rate = period[2]
             if len(self._demand) >= 10_000:
                 self._demand.clear()
-            period = self._demand[key_id] = [now_us, 0, carried]
+            period = self._demand[key_id] = [now_us, 0, rate]
         period[1] += 1
-        want = max(period[1], period[2])
+        rate = period[2]
+        duration = self._min_us
+        if rate > 0:
+            duration = int(min(self._max_us, max(self._min_us, LEASE_TARGET * US / rate)))
+        want = min(MAX_LEASE, max(int(period[1]), math.ceil(2 * rate * duration / US)))
         if want < 2:
-            return 0
+            return 0, 0
         self._asking.add(key_id)
-        return min(MAX_LEASE, want)
+        return want, duration
 
     def _settle(self, key_id: str, lease: _Lease, now_us: int) -> None:
         """Close `lease` at `now_us`: give its unused permits back (in the next batch), and
-        remember the rate it saw (permits per `lease_seconds`), so that the next lease fits."""
+        remember the rate it saw (hits per second), so that the next lease fits."""
         if self._leases.get(key_id) is lease:
             del self._leases[key_id]
         if lease.timer is not None:
             lease.timer.cancel()
         used = lease.granted - lease.left
-        elapsed = max(now_us - lease.start_us, self._lease_us // 100, 1)
-        rate = used * self._lease_us // elapsed if lease.left == 0 else used
-        self._demand[key_id] = [now_us, 0, min(MAX_LEASE, rate)]
+        lasted = min(now_us, lease.end_us) - lease.start_us
+        self._demand[key_id] = [now_us, 0, used * US / max(lasted, 1_000)]
         args = b"$1\r\ns\r\n" + bulk((lease.id, lease.granted, used)) + _SETTLE_TAIL
         self._enqueue((lease.keys, args, None), settlement=True)
 
@@ -569,25 +586,27 @@ class RedisLimiter:
                 self.leased_hits += 1
                 if lease.left == 0:
                     self._settle(key_id, lease, now_us)
-                return decide(
+                return admitted(
                     plan,
-                    now,
-                    allowed=True,
-                    minute_used=lease.minute_used - lease.left,
-                    minute_oldest_us=lease.oldest_us,
-                    month_used=lease.month_used - lease.left,
-                    keys_version=lease.version,
+                    now_us,
+                    lease.minute_used - lease.left,
+                    lease.oldest_us,
+                    lease.month_used - lease.left,
+                    lease.month,
+                    lease.version,
                 )
             self._settle(key_id, lease, now_us)  # ended, or the plan or month changed
-        pause = FIRST_RETRY_SECONDS
+        pause, waited = FIRST_RETRY_SECONDS, 0.0
         while True:
             decision, wait_us = await self._hit_remote(key_id, plan, now, now_us)
-            if decision.allowed or wait_us is None:
+            if decision.allowed or wait_us is None or waited >= MAX_WAIT_SECONDS:
                 return decision
             # refused while other workers hold leases of this key: their unused permits come
             # back when they are used up or end; ask again soon (a used-up lease is settled
-            # within one turn of its worker), backing off, until the first one has ended
-            delay = min(pause, (wait_us - now_us) / US + 0.001)
+            # within one turn of its worker), backing off, until the first one has ended or
+            # MAX_WAIT_SECONDS have passed
+            delay = min(pause, (wait_us - now_us) / US + 0.001, MAX_WAIT_SECONDS - waited)
+            waited += delay
             await asyncio.sleep(delay)
             pause *= 2
             now += timedelta(seconds=delay)  # in this clock's time as in real time
@@ -598,12 +617,12 @@ class RedisLimiter:
     ) -> tuple[Decision, int | None]:
         """One hit counted by Redis, maybe with a lease; the decision and, when refused,
         the end of the first open lease of the key (µs), if any."""
-        want = self._want(key_id, now_us)
-        end = now_us + self._lease_us
+        want, duration = self._want(key_id, now_us)
+        end, short_end = now_us + duration, now_us + min(duration, self._min_us)
         at, cutoff = b"%d" % now_us, b"%d" % (now_us - WINDOW_US)
         member = b"%b%d" % (self._member, next(self._seq))
         ttl = b"%d" % (seconds_to_month_end(now) + MONTH_GRACE_SECONDS)
-        args = self._plan_part(plan) + bulk((at, cutoff, member, ttl, want, end))
+        args = self._plan_part(plan) + bulk((at, cutoff, member, ttl, want, end, short_end))
         loop = asyncio.get_running_loop()
         waiter: asyncio.Future[tuple[bytes, bytes]] = loop.create_future()
         keys = self._key_part(key_id, now)
@@ -618,6 +637,8 @@ class RedisLimiter:
         minute_used, month_used, leased = int(minute), int(month), int(granted)
         oldest_us = int(float(oldest)) if oldest else None
         if leased:
+            if leased < want:
+                end = short_end  # as the script chose: the key is short of permits
             previous = self._leases.get(key_id)
             if previous is not None:  # cannot happen (one request asks at a time); be safe
                 self._settle(key_id, previous, now_us)
@@ -627,12 +648,12 @@ class RedisLimiter:
                 plan,
                 now_us,
                 end,
-                epoch_us(next_month_start(now)),
+                month_span(now),
                 leased,
                 (minute_used, month_used, oldest_us),
                 version,
             )
-            lease.timer = loop.call_later(self._lease_us / US, self._expire, key_id, lease)
+            lease.timer = loop.call_later((end - now_us) / US, self._expire, key_id, lease)
         decision = decide(
             plan,
             now,

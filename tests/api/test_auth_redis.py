@@ -1,15 +1,18 @@
-"""With Redis on PostgreSQL, the keys version rides on the rate limiter's one Redis call: a
-revocation made by the CLI in another process (which INCRs `<prefix>:keys_version`) is seen
-by the next request, without a database read per request; a lost INCR is caught by the
-periodic database recheck."""
+"""With Redis on PostgreSQL, the keys version rides on the rate limiter's one Redis call, or is
+pushed to workers that admit from leases: a revocation made by the CLI in another process
+(which INCRs and publishes `<prefix>:keys_version`) is seen by the next request, without a
+database read per request; a lost INCR is caught by the periodic database recheck."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import os
+import signal
+import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -24,7 +27,7 @@ from dropscope.errors import Unauthorized
 from dropscope.services import data as data_service
 from dropscope.services.database import Database
 from dropscope.services.key_auth import KeyVerifier, UsageRecorder
-from dropscope.services.keys import Actor, KeySpec
+from dropscope.services.keys import Actor, KeySpec, keys_service
 from tests.api.conftest import DATA, NOW, PEPPER, make_key, settings_for
 from tests.ratelimit.conftest import delete_prefix, redis_url, unique_prefix
 from tests.services.conftest import fresh_database
@@ -97,3 +100,72 @@ def test_a_lost_redis_notice_is_caught_by_the_periodic_recheck(tmp_path: Path) -
                 asyncio.run(v.verify(created.secret, None, NOW + timedelta(seconds=5)))
         finally:
             v.close()
+
+
+@pytest.mark.redis
+@pytest.mark.postgres
+def test_workers_serving_from_leases_refuse_a_revoked_key_on_the_next_request(
+    pg: Database, tmp_path: Path
+) -> None:
+    """`dropscope serve --workers 2` on PostgreSQL and Redis: busy enough that both workers
+    admit the key from leases (no Redis call, so no keys version with the request); another
+    process (this one, through the keys service, as the CLI would) revokes it while the
+    leases are open; every request sent after the revocation returned is refused, whichever
+    worker takes it: the version was pushed to them (services/keys_watch.py)."""
+    url, prefix = redis_url(), unique_prefix()
+    created = make_key(pg, ("read",))
+    env = {
+        **os.environ,
+        "DROPSCOPE_DATABASE_URL": pg.url,
+        "DROPSCOPE_KEY_PEPPER": PEPPER,
+        "DROPSCOPE_REDIS_URL": url,
+        "DROPSCOPE_REDIS_PREFIX": prefix,
+    }
+    port = free_port()
+    cmd = [sys.executable, "-m", "dropscope", "serve", "--host", "127.0.0.1"]
+    cmd += ["--port", str(port), "--workers", "2"]
+    log = (tmp_path / "serve.log").open("wb")
+    server = subprocess.Popen(
+        cmd, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    base, headers = f"http://127.0.0.1:{port}", {"authorization": f"Bearer {created.secret}"}
+    fresh = httpx.Limits(max_keepalive_connections=0)  # a new connection each: both workers
+    try:
+        wait_until_ready(base, server, tmp_path / "serve.log")
+        with httpx.Client(base_url=base, headers=headers, limits=fresh, timeout=10) as c:
+            for _ in range(60):
+                assert c.get("/v1/projects").status_code == 200
+            state = redis.Redis.from_url(url).hgetall(f"{prefix}:rl:{created.key.id}:state")
+            assert len(state) > 1, "no lease was open: the test would not test leases"
+            settings = settings_for(pg, redis_url=url, redis_prefix=prefix)
+            keys_service(settings, pg).revoke(Actor.local(), created.key.id, NOW)
+            assert [c.get("/v1/projects").status_code for _ in range(20)] == [401] * 20
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait(timeout=10)
+        log.close()
+        delete_prefix(url, prefix)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_until_ready(base: str, server: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"dropscope serve stopped: {log.read_text()[-2000:]}")
+        try:
+            if httpx.get(base + "/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"dropscope serve did not start: {log.read_text()[-2000:]}")

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from dropscope.domain.access import Plan
 from dropscope.domain.ratelimit import WINDOW_US, epoch_us
+from dropscope.services.keys import redis_notifier
 from dropscope.services.ratelimit import InProcessLimiter, RedisLimiter, permits
 from tests.ratelimit.conftest import Clock, delete_prefix, redis_url, unique_prefix
 
@@ -256,4 +257,45 @@ async def test_the_stored_total_is_only_a_cache_of_the_log(
         assert (await limiter.hit("k", plan, clock())).allowed
     finally:
         sync.close()
+        await limiter.aclose()
+
+
+async def test_with_a_remote_key_cache_leases_wait_for_the_pushed_keys_version(
+    redis_prefix: tuple[str, str], clock: Clock
+) -> None:
+    """`watch_keys` (PostgreSQL with Redis): no lease until the keys-version subscription is
+    up; then a published version reaches leased decisions without a call; a lost
+    subscription stops leases (each hit asks Redis, which returns the version) until it is
+    made again."""
+    url, prefix = redis_prefix
+    limiter = RedisLimiter.from_url(url, prefix=prefix, watch_keys=True)
+    notify = redis_notifier(url, prefix)
+    admin = redis.Redis.from_url(url)
+    try:
+        await limiter.hit("k", BUSY, clock())
+        await limiter.hit("k", BUSY, clock())
+        assert limiter.leased_hits == 0  # the subscription is only being made
+        await asyncio.sleep(0.2)
+        for _ in range(5):
+            await limiter.hit("k", BUSY, clock())
+        assert limiter.leased_hits > 0
+        notify()  # what a revocation does: INCR and PUBLISH
+        await asyncio.sleep(0.05)  # the worker's loop reads its sockets
+        trips = limiter.round_trips
+        decision = await limiter.hit("k", BUSY, clock())
+        assert limiter.round_trips == trips  # from the lease...
+        assert decision.keys_version == "1"  # ...with the pushed version
+        for client in admin.client_list(_type="pubsub"):
+            admin.client_kill_filter(_id=client["id"])
+        await asyncio.sleep(0.1)
+        leased = limiter.leased_hits
+        for _ in range(5):
+            await limiter.hit("k", BUSY, clock())
+        assert limiter.leased_hits == leased  # no lease while nobody listens
+        await asyncio.sleep(0.6)  # made again (first retry after 0.2 s)
+        for _ in range(5):
+            await limiter.hit("k", BUSY, clock())
+        assert limiter.leased_hits > leased
+    finally:
+        admin.close()
         await limiter.aclose()

@@ -231,3 +231,28 @@ async def test_a_peer_that_never_answers_times_out_every_waiting_call() -> None:
     assert all(isinstance(r, RedisUnavailable) for r in results)
     assert "no reply from Redis within 0.3 s" in str(results[0])
     assert loop.time() - started < 2
+
+
+@pytest.mark.redis
+async def test_published_messages_go_to_on_push_and_replies_to_their_callers() -> None:
+    """A subscribed connection: each message reaches `on_push` (in order), while PING's
+    reply still goes to its caller; a lost connection is reported to `on_lost`."""
+    channel = f"dropscope_test_{uuid.uuid4().hex[:8]}"
+    pushed: list[bytes] = []
+    lost: list[bool] = []
+    wire = RedisWire(redis_url(), on_push=pushed.append, on_lost=lambda: lost.append(True))
+    admin = redis.Redis.from_url(redis_url())
+    try:
+        own_id = await wire.call("CLIENT", "ID")
+        assert await wire.call("SUBSCRIBE", channel) == [b"subscribe", channel.encode(), 1]
+        for n in range(3):
+            admin.publish(channel, str(n))
+        assert await wire.call("PING") == [b"pong", b""]
+        assert pushed == [b"0", b"1", b"2"]
+        assert not lost
+        admin.client_kill_filter(_id=own_id)
+        await asyncio.sleep(0.1)
+        assert lost
+    finally:
+        admin.close()
+        await wire.aclose()

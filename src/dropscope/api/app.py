@@ -82,12 +82,14 @@ def create_app(
     db = database or Database(settings.database_url, echo=settings.sql_echo)
     key_service = keys_service(settings, db)
     verifier = verifier_for(settings, db, key_service.peppers)
-    # Leased permits make no Redis call, so they cannot carry the keys version a remote
-    # verifier (PostgreSQL with Redis) checks on every request: no leases then.
+    # A remote verifier (PostgreSQL with Redis) checks the keys version that comes with each
+    # decision; leased permits make no Redis call, so then the version is pushed to the
+    # worker (services/keys_watch.py) and leases are used only while that is up.
     counters = limiter or build_limiter(
         settings.redis_url,
         prefix=settings.redis_prefix,
-        lease_seconds=0 if verifier.remote else settings.ratelimit_lease_seconds,
+        lease_seconds=settings.ratelimit_lease_seconds,
+        watch_keys=verifier.remote,
     )
 
     def read_version() -> int:

@@ -14,7 +14,9 @@ stored, logged, or put in an event.
 
 Redis (`DROPSCOPE_REDIS_URL`): after each committed change, `notify` INCRs
 ``<prefix>:keys_version`` (`keys_version_redis_key`), the counter the rate limiter's Lua
-call returns with every hit; workers compare it to learn of a change without a database read.
+call returns with every call, and publishes the new value on the channel of that name (for
+requests admitted from a lease, which make no call: services/keys_watch.py); workers compare
+it to learn of a change without a database read.
 """
 
 from __future__ import annotations
@@ -348,13 +350,24 @@ def keys_service(settings: Settings, db: Database) -> KeysService:
     )
 
 
+# INCR the keys version and PUBLISH the new value on the channel of the same name, at once:
+# rate-limit calls return the counter; workers admitting from leases hear the message.
+NOTIFY_SCRIPT = """
+local version = redis.call('INCR', KEYS[1])
+redis.call('PUBLISH', KEYS[1], version)
+return version
+"""
+
+
 def redis_notifier(url: str, prefix: str) -> Callable[[], None]:
-    """INCR of `keys_version_redis_key(prefix)`: tells every worker that keys changed."""
+    """Tells every worker that keys changed: INCR of `keys_version_redis_key(prefix)` and a
+    PUBLISH of the new value on that channel (services/keys_watch.py), in one script."""
     client = redis.Redis.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0)
     key = keys_version_redis_key(prefix)
+    script = client.register_script(NOTIFY_SCRIPT)
 
     def notify() -> None:
-        client.incr(key)
+        script(keys=[key])
 
     return notify
 

@@ -57,6 +57,7 @@ from dropscope.domain.ratelimit import (
     seconds_to_month_end,
 )
 from dropscope.errors import StorageError
+from dropscope.services.keys_watch import KeysWatch
 from dropscope.services.redis_wire import RedisReplyError, RedisUnavailable, RedisWire, bulk
 
 UNAVAILABLE = "rate-limit counters are unavailable; the request was not served, retry shortly"
@@ -403,9 +404,11 @@ class RedisLimiter:
         *,
         prefix: str = "dropscope",
         lease_seconds: float = LEASE_SECONDS,
+        watch: KeysWatch | None = None,
     ) -> None:
         self._redis = client
         self._wire = wire
+        self._watch = watch
         self.prefix = prefix
         self.keys_version_key = f"{prefix}:keys_version"
         self._member = f"{os.getpid()}.{os.urandom(4).hex()}.".encode()  # + a sequence number
@@ -424,6 +427,7 @@ class RedisLimiter:
         # key -> [start of the current period (µs), hits in it, hits/s its last lease saw]
         self._demand: dict[str, list[float]] = {}
         self.leased_hits = 0  # hits admitted from a lease, without a round trip
+        self._version = -1  # the highest keys version seen (-1: none yet)
 
     @classmethod
     def from_url(
@@ -433,9 +437,13 @@ class RedisLimiter:
         prefix: str = "dropscope",
         timeout: float = 1.0,
         lease_seconds: float = LEASE_SECONDS,
+        watch_keys: bool = False,
     ) -> RedisLimiter:
         """A limiter on new connections. One quick retry covers a pooled connection that
-        Redis closed; a Redis that is down fails within about `timeout` seconds."""
+        Redis closed; a Redis that is down fails within about `timeout` seconds.
+        `watch_keys`: callers rely on each decision's `keys_version` (a remote
+        `KeyVerifier`), so leases are used only while a subscription to the version's
+        pushes is up (`KeysWatch`)."""
         client = aioredis.Redis.from_url(
             url,
             socket_timeout=timeout,
@@ -443,7 +451,30 @@ class RedisLimiter:
             retry=Retry(NoBackoff(), 1),
         )
         wire = RedisWire(url, timeout=timeout)
-        return cls(client, wire, prefix=prefix, lease_seconds=lease_seconds)
+        limiter = cls(client, wire, prefix=prefix, lease_seconds=lease_seconds)
+        if watch_keys and lease_seconds > 0:
+            limiter._watch = KeysWatch(
+                url,
+                limiter.keys_version_key,
+                on_version=limiter._saw_version,
+                read_version=limiter._read_version,
+                timeout=timeout,
+            )
+        return limiter
+
+    def _saw_version(self, text: str) -> None:
+        """A keys version read or pushed: keep the highest (they only go up)."""
+        if text and int(text) > self._version:
+            self._version = int(text)
+
+    async def _read_version(self) -> str | None:
+        reply = await self._wire.call(b"GET", self.keys_version_key)
+        return reply.decode() if isinstance(reply, bytes) else None
+
+    @property
+    def keys_version(self) -> str | None:
+        """The highest keys version this limiter has seen (None: never set)."""
+        return str(self._version) if self._version >= 0 else None
 
     @property
     def round_trips(self) -> int:
@@ -541,6 +572,9 @@ class RedisLimiter:
         does one with a request already asking."""
         if self._max_us <= 0 or key_id in self._asking:
             return 0, 0
+        if self._watch is not None and not self._watch.up:
+            self._watch.start()  # leases once the keys version is pushed to this worker
+            return 0, 0
         period = self._demand.get(key_id)
         if period is None or not 0 <= now_us - period[0] < self._min_us:
             rate = 0.0  # carried over from the last lease, if it was recent
@@ -581,7 +615,7 @@ class RedisLimiter:
         now_us = epoch_us(now)
         lease = self._leases.get(key_id)
         if lease is not None:
-            if lease.usable(plan, now_us):
+            if lease.usable(plan, now_us) and (self._watch is None or self._watch.up):
                 lease.left -= 1
                 self.leased_hits += 1
                 if lease.left == 0:
@@ -593,9 +627,9 @@ class RedisLimiter:
                     lease.oldest_us,
                     lease.month_used - lease.left,
                     lease.month,
-                    lease.version,
+                    self.keys_version,
                 )
-            self._settle(key_id, lease, now_us)  # ended, or the plan or month changed
+            self._settle(key_id, lease, now_us)  # ended, plan or month changed, watch down
         pause, waited = FIRST_RETRY_SECONDS, 0.0
         while True:
             decision, wait_us = await self._hit_remote(key_id, plan, now, now_us)
@@ -634,6 +668,8 @@ class RedisLimiter:
                 self._asking.discard(key_id)
         allowed, minute, month, oldest, granted, wait = result.decode().split(" ")
         version = version_bytes.decode() or None
+        if version is not None:
+            self._saw_version(version)
         minute_used, month_used, leased = int(minute), int(month), int(granted)
         oldest_us = int(float(oldest)) if oldest else None
         if leased:
@@ -697,6 +733,8 @@ class RedisLimiter:
 
     async def aclose(self) -> None:
         """Give the open leases' unused permits back (best effort), then close."""
+        if self._watch is not None:
+            await self._watch.aclose()
         for key_id, lease in list(self._leases.items()):
             self._settle(key_id, lease, lease.end_us)
         self._send()
@@ -707,10 +745,17 @@ class RedisLimiter:
 
 
 def build_limiter(
-    redis_url: str | None, *, prefix: str = "dropscope", lease_seconds: float = LEASE_SECONDS
+    redis_url: str | None,
+    *,
+    prefix: str = "dropscope",
+    lease_seconds: float = LEASE_SECONDS,
+    watch_keys: bool = False,
 ) -> Limiter:
     """The limiter a worker uses: Redis when `redis_url` (DROPSCOPE_REDIS_URL) is set (with
-    leases of `lease_seconds`, 0 for none), otherwise in-process counters."""
+    leases of up to `lease_seconds`, 0 for none; `watch_keys` for a remote key verifier),
+    otherwise in-process counters."""
     if redis_url:
-        return RedisLimiter.from_url(redis_url, prefix=prefix, lease_seconds=lease_seconds)
+        return RedisLimiter.from_url(
+            redis_url, prefix=prefix, lease_seconds=lease_seconds, watch_keys=watch_keys
+        )
     return InProcessLimiter()

@@ -16,9 +16,14 @@ order, and hand each caller its own reply.
 - **Errors** from Redis (``-ERR ...``, ``-NOSCRIPT ...``) come back as `RedisReplyError`; the
   caller decides (the limiter reloads its script on NOSCRIPT).
 
+- **Subscriptions.** A connection given `on_push` hands each pub/sub ``message`` it reads to
+  that callback, at once, from the event loop's I/O step (before any task that the same
+  step wakes runs); other replies still go to their callers in order. `on_lost` is told
+  when the connection fails or closes.
+
 URLs: ``redis://[[user]:password@]host[:port][/db]``, ``rediss://`` (TLS, verified with the
 system's certificates) and ``unix:///path/to.sock[?db=N]``; the password may also come as
-``?password=``. Only what the limiter needs: no RESP3, no pub/sub, no cluster.
+``?password=``. Only what the limiter needs: no RESP3, no cluster.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -152,6 +158,10 @@ class _Protocol(asyncio.Protocol):
                 reply, pos = parse(buf, pos)
                 if reply is _INCOMPLETE:
                     break
+                push = self._owner.on_push
+                if push is not None and isinstance(reply, list) and reply[:1] == [b"message"]:
+                    push(reply[2])  # a published message (SUBSCRIBE): nobody's reply
+                    continue
                 if not waiters:
                     raise RedisUnavailable("a reply came from Redis that nobody asked for")
                 waiter = waiters.popleft()[0]
@@ -174,9 +184,18 @@ class _Protocol(asyncio.Protocol):
 class RedisWire:
     """One pipelined connection (see the module docstring). Not thread-safe: one event loop."""
 
-    def __init__(self, url: str, *, timeout: float = 1.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        timeout: float = 1.0,
+        on_push: Callable[[bytes], None] | None = None,
+        on_lost: Callable[[], None] | None = None,
+    ) -> None:
         self.address = parse_url(url)
         self.timeout = timeout
+        self.on_push = on_push
+        self.on_lost = on_lost
         self.sent = 0  # commands written, for tests and benchmarks (round trips)
         self._transport: asyncio.Transport | None = None
         self._connecting: asyncio.Task[None] | None = None
@@ -236,6 +255,8 @@ class RedisWire:
         self._watchdog = self._loop.call_later(self.timeout - waited, self._check)
 
     def _fail(self, error: Exception) -> None:
+        if self.on_lost is not None:
+            self.on_lost()
         transport, self._transport = self._transport, None
         waiting, self._waiting = self._waiting, collections.deque()
         self._out = []

@@ -2,17 +2,29 @@
 
 - `InProcessLimiter`: counters in this process's memory. Exact for one worker process only.
 - `RedisLimiter`: counters in Redis, exact across any number of worker processes and hosts.
-  One request is at most ONE round trip (the hits of concurrent requests in one worker are
-  pipelined together by `services.redis_wire`, so under load it is less): a Lua script
-  (run by EVALSHA, loaded once; a NOSCRIPT reply, e.g. after a Redis restart, loads it
-  again and retries) that, atomically,
-  1. drops the minute log's entries older than 60 s (sorted set, score = µs, one unique member
-     per admitted request), counts the rest, and reads this month's counter;
-  2. if both have room, adds the request to the log and INCRs the month counter (refused
-     requests count nowhere);
-  3. returns the counts, the oldest logged time, and the value of ``<prefix>:keys_version``
-     (``dropscope:keys_version`` by default), so the API-keys cache can notice a revocation
-     made by any process without a second round trip (`Decision.keys_version`).
+  A request costs at most ONE round trip (the hits of concurrent requests in one worker are
+  pipelined together by `services.redis_wire`), and none when a lease admits it. The round
+  trip is a Lua script (run by EVALSHA, loaded once; a NOSCRIPT reply, e.g. after a Redis
+  restart, loads it again and retries) that, atomically,
+  1. settles this worker's finished leases (their unused permits go back);
+  2. drops the minute log's entries older than 60 s (sorted set: one member per admitted
+     request, scored at its time, or per lease, scored at its end), counts the rest, and
+     reads this month's counter;
+  3. if both have room, adds the request to the log and INCRs the month counter (refused
+     requests count nowhere), and grants a lease of further permits to a busy key;
+  4. returns the counts, the oldest logged time, the lease, and the value of
+     ``<prefix>:keys_version`` (``dropscope:keys_version`` by default), so the API-keys cache
+     can notice a revocation made by any process without a second round trip
+     (`Decision.keys_version`).
+
+  **Leases** (see `RedisLimiter`): a worker that sees a key often takes permits ahead,
+  counted in Redis at once, and admits the key's next requests from them without a call,
+  for about 32 requests (1 to `lease_seconds`, default 5 s); then it gives back what it did
+  not use. A permit counts from its grant until 60 s after its lease's end, so no 60-s window
+  ever admits more than the quota; a key close to its quota gets small, short leases, and a
+  request refused while other workers hold permits asks again (up to 1 s) as they come back.
+  With a remote key cache (PostgreSQL), leases are used only while the keys version is
+  pushed to the worker (`services.keys_watch`).
 
 Time comes from the caller (`now`), not from Redis, so tests can inject a clock; workers must
 share a clock (NTP), as they do on one host. TTLs are relative to that `now` (EXPIRE rather
@@ -24,7 +36,8 @@ Failure policy: Redis unreachable or failing → `StorageError` → 503 problem+
 fails *closed*: an API sold by quota must not serve unmetered requests, and a limiter that
 silently stops limiting is the failure a client can exploit.
 
-Choose with `build_limiter(redis_url, prefix)`: a URL → Redis, None → in-process.
+Choose with `build_limiter(redis_url, prefix, lease_seconds, watch_keys)`: a URL → Redis,
+None → in-process.
 """
 
 from __future__ import annotations

@@ -83,6 +83,7 @@ LEASE_SHARE = 8  # a lease takes at most 1/8 of what a key has left in each poli
 MAX_LEASE = 10_000  # permits in one lease, at most
 FIRST_RETRY_SECONDS = 0.005  # a hit refused while leases are open asks again after this, x2...
 MAX_WAIT_SECONDS = 1.0  # ... for at most this long in all
+SWEEP_SECONDS = 0.1  # how often ended leases are settled and waiting settlements sent
 
 
 class Limiter(Protocol):
@@ -343,6 +344,7 @@ class _Lease:
 
     __slots__ = (
         "end_us",
+        "expires",
         "granted",
         "id",
         "keys",
@@ -353,7 +355,6 @@ class _Lease:
         "oldest_us",
         "plan",
         "start_us",
-        "timer",
         "version",
     )
 
@@ -374,7 +375,7 @@ class _Lease:
         self.granted = self.left = granted
         self.minute_used, self.month_used, self.oldest_us = counts
         self.version = version
-        self.timer: asyncio.TimerHandle | None = None
+        self.expires = 0.0  # the end, in the event loop's clock (for the sweep)
 
     def usable(self, plan: Plan, now_us: int) -> bool:
         return (
@@ -433,6 +434,7 @@ class RedisLimiter:
         self._queue: list[_Entry] = []
         self._settling: list[_Entry] = []
         self._senders: set[asyncio.Task[None]] = set()
+        self._sweeping: asyncio.TimerHandle | None = None
         self._max_us = int(lease_seconds * US)
         self._min_us = min(self._max_us, int(MIN_LEASE_SECONDS * US))
         self._leases: dict[str, _Lease] = {}
@@ -521,9 +523,34 @@ class RedisLimiter:
         return part
 
     def _enqueue(self, entry: _Entry, *, settlement: bool = False) -> None:
-        if not self._queue and not self._settling:  # the first of a batch: sent once the
-            asyncio.get_running_loop().call_soon(self._send)  # ready tasks have queued
-        (self._settling if settlement else self._queue).append(entry)
+        """Queue a hit for the next batch, sent once the ready tasks have queued theirs; or
+        a settlement, which is in no hurry (its permits are counted meanwhile, never too
+        few): it goes with the next batch of hits, or with the next sweep."""
+        if settlement:
+            self._settling.append(entry)
+            self._schedule_sweep()
+            return
+        if not self._queue:
+            asyncio.get_running_loop().call_soon(self._send)
+        self._queue.append(entry)
+
+    def _schedule_sweep(self) -> None:
+        if self._sweeping is None:
+            loop = asyncio.get_running_loop()
+            self._sweeping = loop.call_later(SWEEP_SECONDS, self._sweep)
+
+    def _sweep(self) -> None:
+        """Every `SWEEP_SECONDS` while leases are open or settlements wait: settle the
+        leases whose time is over (their keys went quiet) and send the settlements that no
+        batch of hits took along."""
+        self._sweeping = None
+        now = asyncio.get_running_loop().time()
+        for key_id, lease in [(k, v) for k, v in self._leases.items() if v.expires <= now]:
+            self._settle(key_id, lease, lease.end_us)
+        if self._settling and not self._queue:
+            self._send()
+        if self._leases:
+            self._schedule_sweep()
 
     def _send(self) -> None:
         """Send the queued entries (one batch, one script call) from a task of their own."""
@@ -612,17 +639,11 @@ class RedisLimiter:
         remember the rate it saw (hits per second), so that the next lease fits."""
         if self._leases.get(key_id) is lease:
             del self._leases[key_id]
-        if lease.timer is not None:
-            lease.timer.cancel()
         used = lease.granted - lease.left
         lasted = min(now_us, lease.end_us) - lease.start_us
         self._demand[key_id] = [now_us, 0, used * US / max(lasted, 1_000)]
         args = b"$1\r\ns\r\n" + bulk((lease.id, lease.granted, used)) + _SETTLE_TAIL
         self._enqueue((lease.keys, args, None), settlement=True)
-
-    def _expire(self, key_id: str, lease: _Lease) -> None:
-        if self._leases.get(key_id) is lease:
-            self._settle(key_id, lease, lease.end_us)
 
     async def hit(self, key_id: str, plan: Plan, now: datetime) -> Decision:
         now_us = epoch_us(now)
@@ -702,7 +723,8 @@ class RedisLimiter:
                 (minute_used, month_used, oldest_us),
                 version,
             )
-            lease.timer = loop.call_later((end - now_us) / US, self._expire, key_id, lease)
+            lease.expires = loop.time() + (end - now_us) / US
+            self._schedule_sweep()
         decision = decide(
             plan,
             now,
@@ -750,6 +772,9 @@ class RedisLimiter:
             await self._watch.aclose()
         for key_id, lease in list(self._leases.items()):
             self._settle(key_id, lease, lease.end_us)
+        if self._sweeping is not None:
+            self._sweeping.cancel()
+            self._sweeping = None
         self._send()
         if self._senders:
             await asyncio.wait(set(self._senders), timeout=1.0)

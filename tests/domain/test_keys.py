@@ -3,6 +3,7 @@ hashing, state at a moment, roll grace, allowlists, and the anomaly rules."""
 
 from __future__ import annotations
 
+import hmac
 import random
 import string
 from datetime import UTC, datetime, timedelta
@@ -19,6 +20,7 @@ from dropscope.domain.keys import (
     KEY_LEN,
     PREFIX,
     ApiKey,
+    KeyHasher,
     KeyState,
     KeyStatus,
     Peppers,
@@ -228,3 +230,10 @@ def test_random_keys_use_the_whole_alphabet() -> None:
     rng = random.Random(7)
     key = generate_key(rng.choice)
     assert set(key[len(PREFIX) :]) <= set(string.ascii_letters + string.digits)
+
+
+@given(pepper=st.binary(min_size=1, max_size=200), message=st.binary(max_size=300))
+def test_key_hasher_is_hmac_sha256(pepper: bytes, message: bytes) -> None:
+    """The precomputed-state HMAC gives the same bytes as the standard library's, for short
+    and long (> one block, hashed first) peppers alike."""
+    assert KeyHasher(pepper).digest(message) == hmac.digest(pepper, message, "sha256")

@@ -54,6 +54,7 @@ from dropscope.domain.keys import (
     FailReason,
     KeyEvent,
     KeyEventKind,
+    KeyHasher,
     KeyStatus,
     Network,
     Peppers,
@@ -134,7 +135,7 @@ class KeyVerifier:
         self.usage = usage
         self._db = db
         self._peppers = peppers
-        self._pepper = peppers.secrets[peppers.current]
+        self._pepper = KeyHasher(peppers.secrets[peppers.current])  # the cache's keyed hash
         self._plans = tuple(plans)
         self._probe = db.counter_probe(KEYS_VERSION)
         self._signal = db.keys_signal  # SQLite: the host's keys-changed counter
@@ -170,7 +171,7 @@ class KeyVerifier:
             raise Unauthorized(INVALID_KEY)
         # The cache only holds keys that passed `parse_key` (shape and checksum), so a hit
         # needs no second check; a miss checks before any lookup.
-        digest = hmac.digest(self._pepper, raw, "sha256")
+        digest = self._pepper.digest(raw)
         await self._fresh()
         if digest in self._cache:
             entry = self._cache[digest]

@@ -126,7 +126,7 @@ class Settings(BaseSettings):
         ge=0,
         le=10,
         description="With Redis: the longest a worker may hold permits of a busy key, admitting "
-        "its requests without a round trip (a lease lasts about 32 of the key's requests, at "
+        "its requests without a round trip (a lease lasts about 64 of the key's requests, at "
         "least 1 s; unused permits go back; no 60-s window ever admits more than the quota). "
         "0: one Redis call per request. Off on PostgreSQL, where the keys cache reads its "
         "freshness from each call",

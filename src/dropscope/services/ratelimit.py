@@ -19,7 +19,7 @@
 
   **Leases** (see `RedisLimiter`): a worker that sees a key often takes permits ahead,
   counted in Redis at once, and admits the key's next requests from them without a call,
-  for about 32 requests (1 to `lease_seconds`, default 5 s); then it gives back what it did
+  for about 64 requests (1 to `lease_seconds`, default 5 s); then it gives back what it did
   not use. A permit counts from its grant until 60 s after its lease's end, so no 60-s window
   ever admits more than the quota; a key close to its quota gets small, short leases, and a
   request refused while other workers hold permits asks again (up to 1 s) as they come back.
@@ -78,7 +78,7 @@ MINUTE_LOG_TTL_MS = WINDOW_US // 1000 + 1000  # the log outlives its last admiss
 MONTH_GRACE_SECONDS = 86_400  # keep last month's counter a day past its end (usage reports)
 LEASE_SECONDS = 5.0  # the longest a worker may hold permits of a key (`RedisLimiter`)
 MIN_LEASE_SECONDS = 1.0  # the shortest lease (unless LEASE_SECONDS is shorter)
-LEASE_TARGET = 32  # requests a lease should serve: it lasts about that many of the key's
+LEASE_TARGET = 64  # requests a lease should serve: it lasts about that many of the key's
 LEASE_SHARE = 8  # a lease takes at most 1/8 of what a key has left in each policy
 MAX_LEASE = 10_000  # permits in one lease, at most
 FIRST_RETRY_SECONDS = 0.005  # a hit refused while leases are open asks again after this, x2...

@@ -8,8 +8,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -29,6 +27,7 @@ from dropscope.services.database import Database
 from dropscope.services.key_auth import KeyVerifier, UsageRecorder
 from dropscope.services.keys import Actor, KeySpec, keys_service
 from tests.api.conftest import DATA, NOW, PEPPER, make_key, settings_for
+from tests.processes import free_port, stop_group
 from tests.ratelimit.conftest import delete_prefix, redis_url, unique_prefix
 from tests.services.conftest import fresh_database
 from tests.services.test_keys import PEPPERS, service
@@ -141,20 +140,9 @@ def test_workers_serving_from_leases_refuse_a_revoked_key_on_the_next_request(
             keys_service(settings, pg).revoke(Actor.local(), created.key.id, NOW)
             assert [c.get("/v1/projects").status_code for _ in range(20)] == [401] * 20
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait(timeout=10)
+        stop_group(server, timeout=15)
         log.close()
         delete_prefix(url, prefix)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_until_ready(base: str, server: subprocess.Popen[bytes], log: Path) -> None:

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.processes import free_port, stop_group
 from tests.ratelimit.conftest import delete_prefix, redis_url, unique_prefix
 
 pytestmark = pytest.mark.redis
@@ -27,12 +26,6 @@ ROOT = Path(__file__).resolve().parents[2]
 WORKERS = 4
 CLIENTS = 12
 START_TIMEOUT = 30.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(params=[40, 400], ids=["limit-40", "limit-400"])
@@ -59,7 +52,7 @@ def server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[str
         _wait_for_workers(base, proc, tmp_path / "uvicorn.log")
         yield base, limit
     finally:
-        _stop(proc)
+        stop_group(proc)
         log.close()
         delete_prefix(url, prefix)
 
@@ -76,16 +69,6 @@ def _wait_for_workers(base: str, proc: subprocess.Popen[bytes], log: Path) -> No
             pids.add(r.headers["x-worker-pid"])
         except httpx.TransportError:
             time.sleep(0.1)
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
 
 
 async def _client(base: str, n: int) -> list[tuple[int, str, int]]:

@@ -110,7 +110,7 @@ def test_workers_serving_from_leases_refuse_a_revoked_key_on_the_next_request(
     admit the key from leases (no Redis call, so no keys version with the request); another
     process (this one, through the keys service, as the CLI would) revokes it while the
     leases are open; every request sent after the revocation returned is refused, whichever
-    worker takes it: the version was pushed to them (services/keys_watch.py)."""
+    worker takes it: the version was pushed to them (services/redis_pubsub.py)."""
     url, prefix = redis_url(), unique_prefix()
     created = make_key(pg, ("read",))
     env = {

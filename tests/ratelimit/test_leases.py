@@ -46,6 +46,7 @@ async def test_a_busy_key_is_served_from_leases_with_exact_headers(
     url, prefix = redis_prefix
     limiter, local = RedisLimiter.from_url(url, prefix=prefix), InProcessLimiter()
     try:
+        assert await limiter.subscribe()  # leases need it (recalls)
         for i in range(200):
             if i % 50 == 0:
                 clock.advance(seconds=0.2)
@@ -80,6 +81,7 @@ async def test_unused_permits_go_back_when_the_lease_ends(redis_prefix: tuple[st
     limiter = RedisLimiter.from_url(url, prefix=prefix, lease_seconds=0.05)
     now = datetime.now(UTC)
     try:
+        assert await limiter.subscribe()
         admitted = 0
         for _ in range(5):  # the second hit asks for a lease; later ones spend it
             admitted += (await limiter.hit("k", BUSY, now)).allowed
@@ -101,6 +103,7 @@ async def test_closing_gives_open_leases_back(redis_prefix: tuple[str, str]) -> 
     url, prefix = redis_prefix
     limiter = RedisLimiter.from_url(url, prefix=prefix, lease_seconds=5)
     now = datetime.now(UTC)
+    assert await limiter.subscribe()
     admitted = sum([(await limiter.hit("k", BUSY, now)).allowed for _ in range(3)])
     assert _counts(url, prefix, "k", now)[0] > admitted
     await limiter.aclose()
@@ -114,6 +117,7 @@ async def test_a_lease_is_not_used_for_another_plan(
     url, prefix = redis_prefix
     limiter = RedisLimiter.from_url(url, prefix=prefix)
     try:
+        assert await limiter.subscribe()
         for _ in range(30):
             assert (await limiter.hit("k", BUSY, clock())).allowed
         small = Plan("small", per_minute=10, per_month=100_000)
@@ -139,6 +143,7 @@ async def test_a_burst_over_four_workers_gets_exactly_the_quota(
         return got
 
     try:
+        assert all([await limiter.subscribe() for limiter in limiters])
         loop = asyncio.get_running_loop()
         started = loop.time()
         runs = await asyncio.gather(*(client(limiters[i % 4]) for i in range(30)))
@@ -157,14 +162,16 @@ async def test_a_worker_refused_while_another_holds_permits_waits_for_them(
     redis_prefix: tuple[str, str],
 ) -> None:
     """Worker A takes a lease and goes quiet; worker B then uses the key up to its quota.
-    B's hits are not refused for permits that A holds but will not use: B asks again, A's
-    lease ends and gives them back, and B gets them: exactly the quota in all."""
+    B's hits are not refused for permits that A holds but will not use: B's refusal recalls
+    them, A gives them back at once, B asks again and gets them: exactly the quota."""
     url, prefix = redis_prefix
     plan = Plan("p", per_minute=200, per_month=100_000)
     a = RedisLimiter.from_url(url, prefix=prefix, lease_seconds=0.2)
     b = RedisLimiter.from_url(url, prefix=prefix, lease_seconds=0.2)
     now = datetime.now(UTC)
     try:
+        assert await a.subscribe()
+        assert await b.subscribe()
         admitted = sum([(await a.hit("k", plan, now)).allowed for _ in range(3)])
         minute, _, open_leases = _counts(url, prefix, "k", now)
         assert open_leases == 1  # A holds unused permits
@@ -215,6 +222,7 @@ def test_no_window_ever_admits_more_than_the_quota(
         now = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
         admitted: list[int] = []
         try:
+            assert await limiter.subscribe()
             for step in steps:
                 now += timedelta(microseconds=step)
                 if (await limiter.hit("k", plan, now)).allowed:
@@ -244,6 +252,7 @@ async def test_the_stored_total_is_only_a_cache_of_the_log(
     sync = redis.Redis.from_url(url)
     state, log = f"{prefix}:rl:k:state", f"{prefix}:rl:k:minute"
     try:
+        assert await limiter.subscribe()
         admitted = sum([(await limiter.hit("k", plan, clock())).allowed for _ in range(30)])
         assert admitted == 30
         await limiter.aclose()  # leases settled: the log holds exactly the 30

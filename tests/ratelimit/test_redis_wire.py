@@ -236,11 +236,17 @@ async def test_a_peer_that_never_answers_times_out_every_waiting_call() -> None:
 @pytest.mark.redis
 async def test_published_messages_go_to_on_push_and_replies_to_their_callers() -> None:
     """A subscribed connection: each message reaches `on_push` (in order), while PING's
-    reply still goes to its caller; a lost connection is reported to `on_lost`."""
+    reply still goes to its caller; a lost connection is reported to `on_lost`, and with
+    `reconnect=False` not replaced by a new one."""
     channel = f"dropscope_test_{uuid.uuid4().hex[:8]}"
-    pushed: list[bytes] = []
+    pushed: list[tuple[bytes, bytes]] = []
     lost: list[bool] = []
-    wire = RedisWire(redis_url(), on_push=pushed.append, on_lost=lambda: lost.append(True))
+    wire = RedisWire(
+        redis_url(),
+        on_push=lambda channel, data: pushed.append((channel, data)),
+        on_lost=lambda: lost.append(True),
+        reconnect=False,
+    )
     admin = redis.Redis.from_url(redis_url())
     try:
         own_id = await wire.call("CLIENT", "ID")
@@ -248,11 +254,13 @@ async def test_published_messages_go_to_on_push_and_replies_to_their_callers() -
         for n in range(3):
             admin.publish(channel, str(n))
         assert await wire.call("PING") == [b"pong", b""]
-        assert pushed == [b"0", b"1", b"2"]
+        assert pushed == [(channel.encode(), str(n).encode()) for n in range(3)]
         assert not lost
         admin.client_kill_filter(_id=own_id)
         await asyncio.sleep(0.1)
         assert lost
+        with pytest.raises(RedisUnavailable):  # no new, unsubscribed connection
+            await wire.call("PING")
     finally:
         admin.close()
         await wire.aclose()

@@ -84,7 +84,7 @@ def create_app(
     verifier = verifier_for(settings, db, key_service.peppers)
     # A remote verifier (PostgreSQL with Redis) checks the keys version that comes with each
     # decision; leased permits make no Redis call, so then the version is pushed to the
-    # worker (services/keys_watch.py) and leases are used only while that is up.
+    # worker (services/redis_pubsub.py) and leases are used only while that is up.
     counters = limiter or build_limiter(
         settings.redis_url,
         prefix=settings.redis_prefix,

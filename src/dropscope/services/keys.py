@@ -15,7 +15,7 @@ stored, logged, or put in an event.
 Redis (`DROPSCOPE_REDIS_URL`): after each committed change, `notify` INCRs
 ``<prefix>:keys_version`` (`keys_version_redis_key`), the counter the rate limiter's Lua
 call returns with every call, and publishes the new value on the channel of that name (for
-requests admitted from a lease, which make no call: services/keys_watch.py); workers compare
+requests admitted from a lease, which make no call: services/redis_pubsub.py); workers compare
 it to learn of a change without a database read.
 """
 
@@ -361,7 +361,7 @@ return version
 
 def redis_notifier(url: str, prefix: str) -> Callable[[], None]:
     """Tells every worker that keys changed: INCR of `keys_version_redis_key(prefix)` and a
-    PUBLISH of the new value on that channel (services/keys_watch.py), in one script."""
+    PUBLISH of the new value on that channel (services/redis_pubsub.py), in one script."""
     client = redis.Redis.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0)
     key = keys_version_redis_key(prefix)
     script = client.register_script(NOTIFY_SCRIPT)

@@ -24,7 +24,7 @@
   ever admits more than the quota; a key close to its quota gets small, short leases, and a
   request refused while other workers hold permits asks again (up to 1 s) as they come back.
   With a remote key cache (PostgreSQL), leases are used only while the keys version is
-  pushed to the worker (`services.keys_watch`).
+  pushed to the worker (`services.redis_pubsub`).
 
 Time comes from the caller (`now`), not from Redis, so tests can inject a clock; workers must
 share a clock (NTP), as they do on one host. TTLs are relative to that `now` (EXPIRE rather
@@ -47,6 +47,7 @@ import hashlib
 import itertools
 import math
 import os
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -70,7 +71,7 @@ from dropscope.domain.ratelimit import (
     seconds_to_month_end,
 )
 from dropscope.errors import StorageError
-from dropscope.services.keys_watch import KeysWatch
+from dropscope.services.redis_pubsub import Subscription
 from dropscope.services.redis_wire import RedisReplyError, RedisUnavailable, RedisWire, bulk
 
 UNAVAILABLE = "rate-limit counters are unavailable; the request was not served, retry shortly"
@@ -161,7 +162,7 @@ class InProcessLimiter:
 #       counter, 3i its state (hash: 'n' the permits in the log; each open lease's id -> its
 #       end, µs); the last one is the keys version.
 # ARGV: 1 the minute log's TTL (ms), 2 the lease share (a lease takes at most 1/share of what
-#       is left); then ten per entry, from a = 3 + 10(i-1):
+#       is left), 3 the recall channel; then ten per entry, from a = 4 + 10(i-1):
 #       a hit:        'h', per-minute quota, per-month quota, now (µs), cutoff = now - 60 s
 #                     (µs), a unique member, the month counter's TTL (s), the lease wanted
 #                     (permits, 0 for none), the lease's end (µs), and its end if it gets
@@ -177,8 +178,9 @@ class InProcessLimiter:
 # window ever holds more than the quota, whoever uses them. A lease also counts g in the
 # month. Its settlement gives the unused ones back (the member becomes ``<id>*<used>``, the
 # month counter goes down) and closes it. A refused hit reports the earliest end of the
-# other open leases of its key (`wait`): permits may come back by then, and the caller asks
-# again. The state's 'n' saves summing the log on every call; it is recounted if lost.
+# other open leases of its key (`wait`) and publishes the key's state name on the recall
+# channel: the workers holding them settle at once, and the caller asks again shortly.
+# The state's 'n' saves summing the log on every call; it is recounted if lost.
 #
 # Requests of the same key in one batch share their reads: the log is trimmed and counted
 # once, and again only when its oldest entry has left a later request's window; admissions
@@ -243,7 +245,7 @@ local function settle(log, month_key, state, id, granted, used)
   end
 end
 for i = 1, n do
-  local log, month_key, state, a = KEYS[3 * i - 2], KEYS[3 * i - 1], KEYS[3 * i], 3 + 10 * (i - 1)
+  local log, month_key, state, a = KEYS[3 * i - 2], KEYS[3 * i - 1], KEYS[3 * i], 4 + 10 * (i - 1)
   if ARGV[a] == 's' then  -- settlements come first in a batch, before any read below
     settle(log, month_key, state, ARGV[a + 1], tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3]))
     out[i] = ''
@@ -291,7 +293,7 @@ for i = 1, n do
         redis.call('HSET', state, id, ends)
         granted = g
       end
-    else  -- refused: permits held by other leases may come back when the first one ends
+    else  -- refused: permits held by other leases come back when recalled, or when they end
       local open = redis.call('HGETALL', state)
       for j = 1, #open, 2 do
         if open[j] ~= 'n' then
@@ -302,6 +304,7 @@ for i = 1, n do
           end
         end
       end
+      if wait then redis.call('PUBLISH', ARGV[3], state) end  -- holders: give them back
     end
     local oldest = earlier(st.stored, st.pmin) or ''
     out[i] = allowed .. ' ' .. st.used .. ' ' .. mo.used .. ' ' .. oldest .. ' ' .. granted
@@ -418,19 +421,20 @@ class RedisLimiter:
         *,
         prefix: str = "dropscope",
         lease_seconds: float = LEASE_SECONDS,
-        watch: KeysWatch | None = None,
+        subscription: Subscription | None = None,
     ) -> None:
         self._redis = client
         self._wire = wire
-        self._watch = watch
+        self._subscription = subscription  # leases only while it is up (none without it)
         self.prefix = prefix
         self.keys_version_key = f"{prefix}:keys_version"
+        self.recall_channel = f"{prefix}:rl:recall"
         self._member = f"{os.getpid()}.{os.urandom(4).hex()}.".encode()  # + a sequence number
         self._seq = itertools.count()
         self._encoded_keys: dict[tuple[str, str], bytes] = {}
         self._encoded_plans: dict[tuple[int, int], bytes] = {}
         self._version_key = bulk((self.keys_version_key,))
-        self._head = bulk((MINUTE_LOG_TTL_MS, LEASE_SHARE))
+        self._head = bulk((MINUTE_LOG_TTL_MS, LEASE_SHARE, self.recall_channel))
         self._queue: list[_Entry] = []
         self._settling: list[_Entry] = []
         self._senders: set[asyncio.Task[None]] = set()
@@ -438,6 +442,7 @@ class RedisLimiter:
         self._max_us = int(lease_seconds * US)
         self._min_us = min(self._max_us, int(MIN_LEASE_SECONDS * US))
         self._leases: dict[str, _Lease] = {}
+        self._state_names: dict[bytes, str] = {}  # a key's state (Redis key name) -> key id
         self._asking: set[str] = set()  # keys with a lease request on its way
         # key -> [start of the current period (µs), hits in it, hits/s its last lease saw]
         self._demand: dict[str, list[float]] = {}
@@ -456,9 +461,11 @@ class RedisLimiter:
     ) -> RedisLimiter:
         """A limiter on new connections. One quick retry covers a pooled connection that
         Redis closed; a Redis that is down fails within about `timeout` seconds.
-        `watch_keys`: callers rely on each decision's `keys_version` (a remote
-        `KeyVerifier`), so leases are used only while a subscription to the version's
-        pushes is up (`KeysWatch`)."""
+
+        With leases (`lease_seconds` > 0) it subscribes to the recall channel, and with
+        `watch_keys` (callers rely on each decision's `keys_version`: a remote
+        `KeyVerifier`) to the keys version's pushes too (`services.redis_pubsub`); leases
+        are used only while that subscription is up."""
         client = aioredis.Redis.from_url(
             url,
             socket_timeout=timeout,
@@ -467,24 +474,58 @@ class RedisLimiter:
         )
         wire = RedisWire(url, timeout=timeout)
         limiter = cls(client, wire, prefix=prefix, lease_seconds=lease_seconds)
-        if watch_keys and lease_seconds > 0:
-            limiter._watch = KeysWatch(
+        if lease_seconds > 0:
+            handlers: dict[str, Callable[[bytes], None]] = {
+                limiter.recall_channel: limiter._recalled
+            }
+            if watch_keys:
+                handlers[limiter.keys_version_key] = limiter._pushed_version
+            limiter._subscription = Subscription(
                 url,
-                limiter.keys_version_key,
-                on_version=limiter._saw_version,
-                read_version=limiter._read_version,
+                handlers,
+                on_up=limiter._read_version if watch_keys else None,
                 timeout=timeout,
             )
         return limiter
+
+    def _pushed_version(self, data: bytes) -> None:
+        self._saw_version(data.decode())
+
+    def _recalled(self, state_name: bytes) -> None:
+        """A request for this key was refused while leases held permits: give ours back
+        now, so that it gets them when it asks again."""
+        key_id = self._state_names.get(state_name)
+        lease = self._leases.get(key_id) if key_id is not None else None
+        if key_id is not None and lease is not None:
+            self._settle(key_id, lease, lease.end_us)
+            asyncio.get_running_loop().call_soon(self._send)
 
     def _saw_version(self, text: str) -> None:
         """A keys version read or pushed: keep the highest (they only go up)."""
         if text and int(text) > self._version:
             self._version = int(text)
 
-    async def _read_version(self) -> str | None:
+    async def _read_version(self) -> None:
+        """Read the keys version (after (re)subscribing: a push may have been missed)."""
         reply = await self._wire.call(b"GET", self.keys_version_key)
-        return reply.decode() if isinstance(reply, bytes) else None
+        if isinstance(reply, bytes):
+            self._saw_version(reply.decode())
+
+    async def subscribe(self, timeout: float = 2.0) -> bool:
+        """Start the subscription that leases need, and wait until it is up (at most
+        `timeout` seconds); whether it is. Without it leases come once it is up anyway:
+        the first hit that would ask for one starts it."""
+        if self._subscription is None:
+            return False
+        self._subscription.start()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not self._subscription.up and loop.time() < deadline:
+            await asyncio.sleep(0.01)
+        return self._subscription.up
+
+    def _subscribed(self) -> bool:
+        return self._subscription is not None and self._subscription.up
 
     @property
     def keys_version(self) -> str | None:
@@ -561,11 +602,11 @@ class RedisLimiter:
         n = len(batch)
         command = b"".join(
             (
-                b"*%d\r\n" % (3 + 3 * n + 3 + 10 * n),
+                b"*%d\r\n" % (3 + 3 * n + 4 + 10 * n),
                 _EVALSHA,
                 b"$%d\r\n%d\r\n" % (len(str(3 * n + 1)), 3 * n + 1),
                 *(keys for keys, _, _ in batch),
-                self._version_key,  # the last key; then ARGV[1..2], then each entry's ten
+                self._version_key,  # the last key; then ARGV[1..3], then each entry's ten
                 self._head,
                 *(args for _, args, _ in batch),
             )
@@ -612,8 +653,10 @@ class RedisLimiter:
         does one with a request already asking."""
         if self._max_us <= 0 or key_id in self._asking:
             return 0, 0
-        if self._watch is not None and not self._watch.up:
-            self._watch.start()  # leases once the keys version is pushed to this worker
+        if self._subscription is None:
+            return 0, 0
+        if not self._subscription.up:
+            self._subscription.start()  # leases once this worker hears recalls (and pushes)
             return 0, 0
         period = self._demand.get(key_id)
         if period is None or not 0 <= now_us - period[0] < self._min_us:
@@ -649,7 +692,7 @@ class RedisLimiter:
         now_us = epoch_us(now)
         lease = self._leases.get(key_id)
         if lease is not None:
-            if lease.usable(plan, now_us) and (self._watch is None or self._watch.up):
+            if lease.usable(plan, now_us) and self._subscribed():
                 lease.left -= 1
                 self.leased_hits += 1
                 if lease.left == 0:
@@ -724,6 +767,9 @@ class RedisLimiter:
                 version,
             )
             lease.expires = loop.time() + (end - now_us) / US
+            if len(self._state_names) >= 10_000:
+                self._state_names.clear()
+            self._state_names[self._keys(key_id, now)[2].encode()] = key_id
             self._schedule_sweep()
         decision = decide(
             plan,
@@ -768,8 +814,8 @@ class RedisLimiter:
 
     async def aclose(self) -> None:
         """Give the open leases' unused permits back (best effort), then close."""
-        if self._watch is not None:
-            await self._watch.aclose()
+        if self._subscription is not None:
+            await self._subscription.aclose()
         for key_id, lease in list(self._leases.items()):
             self._settle(key_id, lease, lease.end_us)
         if self._sweeping is not None:

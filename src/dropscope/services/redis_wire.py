@@ -17,9 +17,10 @@ order, and hand each caller its own reply.
   caller decides (the limiter reloads its script on NOSCRIPT).
 
 - **Subscriptions.** A connection given `on_push` hands each pub/sub ``message`` it reads to
-  that callback, at once, from the event loop's I/O step (before any task that the same
-  step wakes runs); other replies still go to their callers in order. `on_lost` is told
-  when the connection fails or closes.
+  that callback (channel, data), at once, from the event loop's I/O step (before any task
+  that the same step wakes runs); other replies still go to their callers in order.
+  `on_lost` is told when the connection fails or closes, and with `reconnect=False` a call
+  after that fails instead of opening a new (unsubscribed) connection.
 
 URLs: ``redis://[[user]:password@]host[:port][/db]``, ``rediss://`` (TLS, verified with the
 system's certificates) and ``unix:///path/to.sock[?db=N]``; the password may also come as
@@ -160,7 +161,7 @@ class _Protocol(asyncio.Protocol):
                     break
                 push = self._owner.on_push
                 if push is not None and isinstance(reply, list) and reply[:1] == [b"message"]:
-                    push(reply[2])  # a published message (SUBSCRIBE): nobody's reply
+                    push(reply[1], reply[2])  # a published message: nobody's reply
                     continue
                 if not waiters:
                     raise RedisUnavailable("a reply came from Redis that nobody asked for")
@@ -189,10 +190,13 @@ class RedisWire:
         url: str,
         *,
         timeout: float = 1.0,
-        on_push: Callable[[bytes], None] | None = None,
+        on_push: Callable[[bytes, bytes], None] | None = None,
         on_lost: Callable[[], None] | None = None,
+        reconnect: bool = True,
     ) -> None:
         self.address = parse_url(url)
+        self.reconnect = reconnect  # False: one connection only (a subscription's)
+        self._connected_once = False
         self.timeout = timeout
         self.on_push = on_push
         self.on_lost = on_lost
@@ -211,6 +215,8 @@ class RedisWire:
     async def call_encoded(self, command: bytes) -> Any:
         """Send one command already encoded as RESP (`encode`)."""
         if self._transport is None or self._transport.is_closing():
+            if self._connected_once and not self.reconnect:
+                raise RedisUnavailable("the connection to Redis was lost")
             await self._connect()
         return await self._send(command)
 
@@ -295,6 +301,7 @@ class RedisWire:
         except (OSError, TimeoutError) as exc:
             raise RedisUnavailable(f"cannot connect to Redis: {exc or 'timed out'}") from exc
         self._transport = transport
+        self._connected_once = True
         setup: list[asyncio.Future[Any]] = []
         if a.password is not None:
             auth = (a.username, a.password) if a.username else (a.password,)

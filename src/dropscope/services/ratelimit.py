@@ -341,9 +341,9 @@ def permits(member: bytes) -> int:
 
 
 class _Lease:
-    """Permits this worker holds for one key (see `RedisLimiter`). `used` and `left` change
-    as requests use them; the counts are as Redis reported them at the grant, which
-    included the whole lease."""
+    """Permits this worker holds for one key (see `RedisLimiter`). `left` goes down as
+    requests use them; the counts are as Redis reported them at the grant, which included
+    the whole lease."""
 
     __slots__ = (
         "end_us",
@@ -358,7 +358,6 @@ class _Lease:
         "oldest_us",
         "plan",
         "start_us",
-        "version",
     )
 
     def __init__(
@@ -371,13 +370,11 @@ class _Lease:
         month: tuple[int, int],
         granted: int,
         counts: tuple[int, int, int | None],
-        version: str | None,
     ) -> None:
         self.id, self.keys, self.plan = lease_id, keys, plan
         self.start_us, self.end_us, self.month = start_us, end_us, month
         self.granted = self.left = granted
         self.minute_used, self.month_used, self.oldest_us = counts
-        self.version = version
         self.expires = 0.0  # the end, in the event loop's clock (for the sweep)
 
     def usable(self, plan: Plan, now_us: int) -> bool:
@@ -394,23 +391,26 @@ class RedisLimiter:
     hits of concurrent requests in one worker share a pipelined write and read, `RedisWire`),
     and none for a hit served from a lease.
 
-    **Leases** (`lease_seconds` > 0): a key that this worker sees more than once within
-    `lease_seconds` asks, with its next hit, for as many permits as it used in the last such
-    period (at most 1/`LEASE_SHARE` of what the key has left in both policies, so a key near
-    its limit goes back to one call per request). Redis counts the permits at once, in the
-    minute log (scored at the lease's end) and the month, so they are never admitted twice;
-    this worker then admits requests of that key from the lease without a round trip, until
-    it is used up or `lease_seconds` have passed, and then settles it: the unused permits go
+    **Leases** (`lease_seconds` > 0): a key that this worker sees more than once a second
+    asks, with its next hit, for permits ahead: twice what its last lease saw used, over
+    about `LEASE_TARGET` of its requests (1 s to `lease_seconds`), at most 1/`LEASE_SHARE`
+    of what the key has left in both policies (so a key near its limit goes back to one
+    call per request), and for at most 1 s when it gets less than it asked. Redis counts
+    the permits at once, in the minute log (scored at the lease's end) and the month, so
+    they are never admitted twice; this worker then admits requests of that key from the
+    lease without a round trip, until it is used up or its time is over, and then settles
+    it (with its next batch, or the sweep every `SWEEP_SECONDS`): the unused permits go
     back. A permit so counts from its grant until 60 s after its lease ends, at most
-    `lease_seconds` earlier and later than its request: the window stays exact in that no
-    60-s window ever admits more than the quota; it may admit fewer, by the unused part of
-    open leases, for at most `lease_seconds`. A hit refused while other workers hold open
-    leases of its key waits for the first of them to end (at most `lease_seconds`) and asks
-    once more, so a burst across workers still gets exactly the quota.
+    `lease_seconds` earlier and later than its request: no 60-s window ever admits more
+    than the quota.
 
-    Leases need the keys version from somewhere other than the limiter's reply (a leased hit
-    makes no call): `api.app` turns them off when the key cache's freshness relies on it
-    (PostgreSQL with Redis), and `lease_seconds=0` turns them off for anyone.
+    A hit refused while other workers hold open leases of its key publishes a recall (the
+    script does): the holders settle at once (`_recalled`), and the refused hit asks again
+    after 5, 10, 20 ... ms, for at most `MAX_WAIT_SECONDS`; so a burst across workers still
+    gets exactly the quota. Leases therefore need this worker's subscription
+    (`services.redis_pubsub`), and are used only while it is up; with `watch_keys` (a
+    remote key cache, PostgreSQL) it also brings the keys version, which a leased hit has
+    no reply to carry. `lease_seconds=0` turns leases off.
 
     `client` (redis-py) serves the cold paths: `peek`, `ping`; `wire` the hot one."""
 
@@ -712,10 +712,9 @@ class RedisLimiter:
             decision, wait_us = await self._hit_remote(key_id, plan, now, now_us)
             if decision.allowed or wait_us is None or waited >= MAX_WAIT_SECONDS:
                 return decision
-            # refused while other workers hold leases of this key: their unused permits come
-            # back when they are used up or end; ask again soon (a used-up lease is settled
-            # within one turn of its worker), backing off, until the first one has ended or
-            # MAX_WAIT_SECONDS have passed
+            # refused while other workers hold leases of this key: the script recalled them,
+            # and their holders settle as they hear it; ask again soon, backing off, until
+            # the first one has ended anyway or MAX_WAIT_SECONDS have passed
             delay = min(pause, (wait_us - now_us) / US + 0.001, MAX_WAIT_SECONDS - waited)
             waited += delay
             await asyncio.sleep(delay)
@@ -744,9 +743,7 @@ class RedisLimiter:
             if want:
                 self._asking.discard(key_id)
         allowed, minute, month, oldest, granted, wait = result.decode().split(" ")
-        version = version_bytes.decode() or None
-        if version is not None:
-            self._saw_version(version)
+        self._saw_version(version_bytes.decode())
         minute_used, month_used, leased = int(minute), int(month), int(granted)
         oldest_us = int(float(oldest)) if oldest else None
         if leased:
@@ -764,7 +761,6 @@ class RedisLimiter:
                 month_span(now),
                 leased,
                 (minute_used, month_used, oldest_us),
-                version,
             )
             lease.expires = loop.time() + (end - now_us) / US
             if len(self._state_names) >= 10_000:
@@ -778,7 +774,7 @@ class RedisLimiter:
             minute_used=minute_used - leased,
             minute_oldest_us=oldest_us,
             month_used=month_used - leased,
-            keys_version=version,
+            keys_version=self.keys_version,  # the highest seen: replies and pushes may cross
         )
         return decision, int(wait) if wait else None
 

@@ -1,22 +1,28 @@
 """Verifying API keys on every request, and recording their use in batches.
 
 `KeyVerifier.verify(presented, ip, now) -> Caller`, per worker process:
-1. `parse_key`: a malformed key or a bad checksum is refused before any lookup;
-2. HMAC-SHA256 of the key under the current pepper: the cache key (the plain key is never
-   kept, not even in memory beyond the request);
-3. freshness: the verified-key cache is valid for one **keys version** (the `meta` counter
-   every key change bumps). Without Redis it is read for every request, by a read that
-   starts after the request arrived. On SQLite the read is inline (about 5 µs, its own
-   connection, WAL) and shared by the requests (tasks) verified in the same event-loop
-   iteration: the first one reads and schedules (`call_soon`) the end of that sharing, so
-   any request whose task is scheduled after the read (it arrived later) queues behind that
-   callback and reads again; a task that asks a second time (a second request from the
-   same task, as in-process callers make) reads again too. On PostgreSQL reads are
-   coalesced in a thread (a request waits for one read that started after it arrived;
-   concurrent requests share it). With Redis on
-   PostgreSQL (`remote=True`) the read is left to the rate limiter's single Redis call,
-   which returns ``<prefix>:keys_version``; the API hands it to `confirm_remote`, and the
-   database is still checked every `recheck_seconds` in case a Redis INCR was lost;
+1. HMAC-SHA256 of the presented key under the current pepper (`KeyHasher`, from the
+   pepper's precomputed states): the cache key (the plain key is never kept, not even in
+   memory beyond the request). Only keys that passed `parse_key` are ever cached, so a
+   miss is refused as malformed (bad shape or checksum) before any lookup;
+2. freshness: the verified-key cache is valid for one **keys version** (the `meta` counter
+   every key change bumps), checked for every request after it arrived:
+   - on SQLite, from the host's keys signal (`storage/change_signal.py`: a memory-mapped
+     counter beside the database that the unit of work bumps after committing a key
+     change; about 0.2 µs), reading the database counter only when the signal moved, and
+     every `recheck_seconds` anyway (a change made without the signal);
+   - on SQLite without that file, by an inline read (about 5 µs, its own connection, WAL)
+     shared by the requests (tasks) verified in the same event-loop iteration: the first
+     one reads and schedules (`call_soon`) the end of that sharing, so any request whose
+     task is scheduled after the read (it arrived later) queues behind that callback and
+     reads again; a task that asks a second time reads again too;
+   - on PostgreSQL, by reads coalesced in a thread (a request waits for one read that
+     started after it arrived; concurrent requests share it);
+   - with Redis on PostgreSQL (`remote=True`), from the rate limiter: its Redis call returns
+     ``<prefix>:keys_version``, or, for requests it admits from a lease, the version pushed
+     to the worker (`services.redis_pubsub`); the API hands it to `confirm_remote`, and the
+     database is still checked every `recheck_seconds` in case a Redis INCR was lost;
+3. (on a cache miss) the key's shape and checksum (`parse_key`);
 4. a cache miss reads the key by hash (one indexed query), compared in constant time;
 5. state at `now` (active, disabled, revoked, expired, or past a roll's grace) and the IP
    allowlist; the caller is returned and one use recorded.

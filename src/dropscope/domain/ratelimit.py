@@ -229,15 +229,12 @@ def admitted(
         left if left > 0 else 0,
         max(1, _ceil_seconds(end - now_us)),
     )
-    if (minute.remaining, -minute.reset) <= (month.remaining, -month.reset):
-        worst = minute
-    else:
-        worst = month
+    states = (minute, month)
     return Decision(
         True,
         _policy_header(q, q_month, month.window),
-        f'"{worst.name}";r={worst.remaining};t={worst.reset}',
-        (minute, month),
+        most_constraining(states).limit_item,
+        states,
         keys_version=keys_version,
     )
 

@@ -92,6 +92,13 @@ class Settings(BaseSettings):
     max_keys_per_account: int = Field(
         default=20, ge=1, description="Usable keys a non-operator account may hold"
     )
+    idempotency_retention_hours: float = Field(
+        default=24.0,
+        gt=0,
+        le=24 * 365,
+        description="How long the response to a write sent with an Idempotency-Key is kept for "
+        "replay; older ones are forgotten (at start and hourly), and a retry then runs again",
+    )
     usage_flush_seconds: float = Field(
         default=10.0,
         gt=0,

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import pytest
 
 from dropscope.services.database import Database
-from tests.api.conftest import client_for
+from dropscope.storage.repositories.idempotency import StoredResponse
+from tests.api.conftest import NOW, client_for
 
 pytestmark = pytest.mark.anyio
 
@@ -171,3 +173,30 @@ async def test_nul_characters_are_refused_not_a_500(loaded: Database) -> None:
         assert r.status_code == 400, r.text
         q = await c.get("/v1/airdrops", params={"q": "a\u0000b"})
         assert q.status_code in (200, 400)
+
+
+async def test_responses_kept_for_idempotency_keys_are_forgotten_after_their_retention(
+    loaded: Database,
+) -> None:
+    """At start (and hourly) each worker forgets the responses stored for Idempotency-Keys
+    more than `idempotency_retention_hours` (24) old; younger ones still replay."""
+
+    def stored(key: str, age: timedelta) -> StoredResponse:
+        return StoredResponse(
+            key, "POST", "/v1/projects", "h", 201, b"{}", "application/json", NOW - age
+        )
+
+    def kept(key: str) -> bool:
+        with loaded.unit_of_work(read_only=True) as uow:
+            return uow.idempotency.get(key, "POST", "/v1/projects") is not None
+
+    with loaded.unit_of_work() as uow:
+        uow.idempotency.put(stored("old", timedelta(hours=25)))
+        uow.idempotency.put(stored("young", timedelta(hours=23)))
+    async with client_for(loaded):
+        for _ in range(200):
+            if not kept("old"):
+                break
+            await asyncio.sleep(0.02)
+    assert not kept("old")
+    assert kept("young")

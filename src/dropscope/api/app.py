@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import Depends, FastAPI
@@ -39,6 +40,7 @@ from dropscope.api.routes import (
 )
 from dropscope.config import Settings
 from dropscope.domain.access import Scope
+from dropscope.errors import DropscopeError
 from dropscope.services import assistant as assistant_service
 from dropscope.services.database import Database
 from dropscope.services.key_auth import verifier_for
@@ -63,6 +65,9 @@ data, and the account's own watchlists, events and webhooks), `write` (curation)
 (keys, audit). 401 without a usable key, 403 without the
 scope.
 """
+
+
+log = logging.getLogger("dropscope.api")
 
 
 def _now() -> datetime:
@@ -99,6 +104,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         flusher = asyncio.create_task(_flush_usage(verifier.usage.flush, settings))
+        keeper = asyncio.create_task(_housekeeping(db, settings, clock))
         if settings.assistant_warm_on_start:  # the first /v1/ask, /ask or MCP call won't wait
             assistant_service.warm(db, settings, clock)
         stop_dispatch = asyncio.Event()
@@ -110,9 +116,10 @@ def create_app(
         stop_dispatch.set()
         if dispatcher is not None:
             await dispatcher
-        flusher.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await flusher
+        for task in (flusher, keeper):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         await verifier.usage.flush()  # this worker's last batch of key usage
         verifier.close()
         if limiter is None:
@@ -185,6 +192,31 @@ def create_app(
     )
     app.add_middleware(RequestContext)
     return app
+
+
+HOUSEKEEPING_SECONDS = 3600.0  # how often each worker forgets expired idempotency keys
+
+
+async def _housekeeping(db: Database, settings: Settings, clock: Callable[[], datetime]) -> None:
+    """Forget the responses stored for Idempotency-Keys older than
+    `idempotency_retention_hours`: at start, then every `HOUSEKEEPING_SECONDS`, until
+    cancelled. Each worker does it; a second DELETE of the same rows finds none."""
+    while True:
+        cutoff = clock() - timedelta(hours=settings.idempotency_retention_hours)
+        try:
+            forgotten = await asyncio.to_thread(_forget_idempotency_keys, db, cutoff)
+            if forgotten:
+                log.info(
+                    "forgot %d stored idempotent response(s) from before %s", forgotten, cutoff
+                )
+        except DropscopeError as exc:  # the database is busy or away: next time
+            log.warning("could not forget old idempotency keys: %s", exc)
+        await asyncio.sleep(HOUSEKEEPING_SECONDS)
+
+
+def _forget_idempotency_keys(db: Database, cutoff: datetime) -> int:
+    with db.unit_of_work() as uow:
+        return uow.idempotency.delete_before(cutoff)
 
 
 async def _flush_usage(flush: Callable[[], Any], settings: Settings) -> None:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import timedelta
 
 import pytest
 
+from dropscope.api import app as app_module
 from dropscope.services.database import Database
 from dropscope.storage.repositories.idempotency import StoredResponse
-from tests.api.conftest import NOW, client_for
+from tests.api.conftest import NOW, client_for, settings_for
 
 pytestmark = pytest.mark.anyio
 
@@ -200,3 +202,25 @@ async def test_responses_kept_for_idempotency_keys_are_forgotten_after_their_ret
             await asyncio.sleep(0.02)
     assert not kept("old")
     assert kept("young")
+
+
+async def test_forgetting_idempotency_keys_survives_a_database_that_is_away(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The hourly purge logs a warning and keeps running when the database cannot be
+    reached (nothing listens on the port): the API is not taken down by housekeeping."""
+    away = Database("postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1")
+    settings = settings_for(away)
+    task = asyncio.create_task(app_module._housekeeping(away, settings, lambda: NOW))
+    try:
+        for _ in range(100):
+            if "could not forget old idempotency keys" in caplog.text:
+                break
+            await asyncio.sleep(0.05)
+        assert "could not forget old idempotency keys" in caplog.text
+        assert not task.done()  # still running: it tries again at the next round
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        away.close()

@@ -15,7 +15,7 @@ import statistics
 import tempfile
 import time
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -28,6 +28,7 @@ from dropscope.storage.tables import metadata
 DATA = Path(__file__).resolve().parents[1] / "data"
 CEILING_S = 0.100
 RUNS = 15
+NOW = datetime(2026, 11, 27, tzinfo=UTC)  # the board is measured as of this moment
 
 
 def median_time(fn, runs: int = RUNS) -> float:  # type: ignore[no-untyped-def]
@@ -45,7 +46,7 @@ def scale_up(db: Database, copies: int) -> int:
         originals = uow.projects.list_all()
         for i in range(copies):
             for p in originals:
-                uow.projects.save(replace(p, slug=f"{p.slug}-{i}", name=f"{p.name} {i}"))
+                uow.projects.save(replace(p, slug=f"{p.slug}-{i}", name=f"{p.name} {i}"), NOW)
         return len(uow.projects.slugs())
 
 
@@ -56,11 +57,11 @@ def raw_select(db: Database) -> None:
 
 
 def main() -> None:
-    today = date(2026, 11, 27)
+    today = NOW.date()
     with tempfile.TemporaryDirectory() as tmp:
         db = Database(f"sqlite:///{Path(tmp) / 'bench.db'}")
         db.ensure_schema()
-        data_service.load(db, DATA, datetime(2026, 11, 27, tzinfo=UTC))
+        data_service.load(db, DATA, NOW)
 
         def one_board() -> None:
             with db.unit_of_work() as uow:

@@ -86,7 +86,7 @@ def scale_up(db: Database, copies: int) -> int:
         originals = uow.projects.list_all()
         for i in range(copies):
             for p in originals:
-                uow.projects.save(replace(p, slug=f"{p.slug}-{i}", name=f"{p.name} {i}"))
+                uow.projects.save(replace(p, slug=f"{p.slug}-{i}", name=f"{p.name} {i}"), NOW)
         uow.meta.bump_data_version()
         return len(uow.projects.slugs())
 

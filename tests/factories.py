@@ -40,6 +40,7 @@ from dropscope.domain.status import AirdropStatus, StatusChange
 from dropscope.ingest.curated_schema import EvidenceIn, ProjectFile
 
 DAY = date(2024, 1, 5)
+SAVED_AT = datetime(2024, 1, 5, 12, 0, tzinfo=UTC)  # when repositories stamp a saved record
 
 
 def make_source(**overrides: Any) -> Source:

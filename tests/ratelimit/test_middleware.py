@@ -157,8 +157,7 @@ def db(tmp_path: Path) -> Iterator[Database]:
 async def real_client(
     db: Database, clock: Clock, **settings: object
 ) -> AsyncIterator[tuple[httpx.AsyncClient, FastAPI]]:
-    """The app of `create_app` (limiter_clock = `clock`) and a client with a key on the
-    "tiny" plan."""
+    """The app of `create_app` on `clock` and a client with a key on the "tiny" plan."""
     plans = (PLAN, *DEFAULT_PLANS)
     key = keys_service(settings_for(db, plans=plans), db).create(
         Actor.local(), KeySpec(name="ratelimit", plan=PLAN.name), NOW
@@ -166,8 +165,7 @@ async def real_client(
     app = create_app(
         settings_for(db, plans=plans, **settings),
         database=db,
-        clock=lambda: NOW,
-        limiter_clock=clock,
+        clock=clock,
     )
     headers = {"authorization": f"Bearer {key.secret}"}
     async with (

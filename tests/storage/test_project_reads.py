@@ -15,7 +15,7 @@ from dropscope.storage.repositories._common import enum_members
 from dropscope.storage.repositories.past_airdrops import PastAirdropRepository
 from dropscope.storage.repositories.projects import ProjectRepository
 from dropscope.storage.tables import EvidenceRow
-from tests.factories import make_evidence, make_past_airdrop, make_project, make_round
+from tests.factories import SAVED_AT, make_evidence, make_past_airdrop, make_project, make_round
 
 
 def distinct(slug: str, n: int) -> Project:
@@ -46,7 +46,7 @@ def test_each_project_gets_exactly_its_own_child_rows(references: Session) -> No
     repo = ProjectRepository(references)
     projects = [distinct(s, n) for n, s in enumerate(("m", "b", "z", "a", "k"))]
     for p in projects:
-        repo.save(p)
+        repo.save(p, SAVED_AT)
     assert repo.list_all() == sorted(projects, key=lambda p: p.slug)
     for p in projects:
         assert repo.get(p.slug) == p
@@ -54,9 +54,9 @@ def test_each_project_gets_exactly_its_own_child_rows(references: Session) -> No
 
 def test_reads_load_no_orm_objects(references: Session) -> None:
     repo = ProjectRepository(references)
-    repo.save(make_project())
+    repo.save(make_project(), SAVED_AT)
     airdrops = PastAirdropRepository(references)
-    airdrops.save(make_past_airdrop())
+    airdrops.save(make_past_airdrop(), SAVED_AT)
     loaded: list[object] = []
 
     def record(session: Session, instance: object) -> None:
@@ -75,10 +75,10 @@ def test_reads_load_no_orm_objects(references: Session) -> None:
 
 def test_reads_see_later_writes_in_the_same_session(references: Session) -> None:
     repo = ProjectRepository(references)
-    repo.save(make_project())
+    repo.save(make_project(), SAVED_AT)
     assert repo.list_all() == [make_project()]
     changed = make_project(summary="changed", chains=("ethereum",))
-    repo.save(changed)
+    repo.save(changed, SAVED_AT)
     assert repo.list_all() == [changed]
     references.execute(update(EvidenceRow).values(summary="rewritten"))
     stored = repo.get("scroll")

@@ -27,7 +27,7 @@ from dropscope.domain.models import (
 )
 from dropscope.storage.repositories.past_airdrops import PastAirdropRepository
 from dropscope.storage.repositories.projects import ProjectRepository
-from tests.factories import REFERENCE_INVESTORS, REFERENCE_SOURCES
+from tests.factories import REFERENCE_INVESTORS, REFERENCE_SOURCES, SAVED_AT
 
 # PostgreSQL text cannot hold NUL; lone surrogates are not valid UTF-8.
 text = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), max_size=12)
@@ -144,10 +144,10 @@ def test_any_project_round_trips(references: Session, project: Project) -> None:
     repo = ProjectRepository(references)
     savepoint = references.begin_nested()
     try:
-        assert repo.save(project) == "created"
+        assert repo.save(project, SAVED_AT) == "created"
         stored = repo.get(project.slug)
         assert stored == project
-        assert repo.save(stored) == "unchanged"
+        assert repo.save(stored, SAVED_AT) == "unchanged"
     finally:
         savepoint.rollback()
 
@@ -158,11 +158,11 @@ def test_any_past_airdrop_round_trips(references: Session, airdrop: PastAirdrop)
     repo = PastAirdropRepository(references)
     savepoint = references.begin_nested()
     try:
-        assert repo.save(airdrop) == "created"
+        assert repo.save(airdrop, SAVED_AT) == "created"
         stored = repo.get(airdrop.slug)
         assert stored == airdrop
         assert stored is not None
         assert [repr(f.value) for f in stored.figures] == [repr(f.value) for f in airdrop.figures]
-        assert repo.save(stored) == "unchanged"
+        assert repo.save(stored, SAVED_AT) == "unchanged"
     finally:
         savepoint.rollback()

@@ -11,7 +11,7 @@ from dropscope.domain.status import AirdropStatus
 from dropscope.errors import Conflict, InvalidInput
 from dropscope.storage.repositories.projects import ProjectRepository
 from dropscope.storage.repositories.status_changes import StatusChangeRepository
-from tests.factories import make_project, make_status_change
+from tests.factories import SAVED_AT, make_project, make_status_change
 
 S = AirdropStatus
 
@@ -19,7 +19,7 @@ S = AirdropStatus
 @pytest.fixture
 def repo(references: Session) -> StatusChangeRepository:
     for slug in ("scroll", "taiko"):
-        ProjectRepository(references).save(make_project(slug=slug))
+        ProjectRepository(references).save(make_project(slug=slug), SAVED_AT)
     return StatusChangeRepository(references)
 
 

@@ -11,7 +11,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import Depends, FastAPI
@@ -38,6 +38,7 @@ from dropscope.api.routes import (
     watchlists,
     webhooks,
 )
+from dropscope.clock import Clock, system_clock
 from dropscope.config import Settings
 from dropscope.domain.access import Scope
 from dropscope.errors import DropscopeError
@@ -70,20 +71,16 @@ scope.
 log = logging.getLogger("dropscope.api")
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def create_app(
     settings: Settings,
     *,
     database: Database | None = None,
-    clock: Callable[[], datetime] = _now,
+    clock: Clock = system_clock,
     limiter: Limiter | None = None,
-    limiter_clock: Callable[[], datetime] = _now,
 ) -> FastAPI:
-    """Build the app. Pass `database` to share one (tests); `clock` to fix "today";
-    `limiter` and `limiter_clock` to count rate limits elsewhere or at injected times."""
+    """Build the app. Pass `database` to share one (tests); `clock` to fix "now" for
+    everything the app dates (the board's today, rate-limit windows and month quotas, usage,
+    idempotency retention); `limiter` to count rate limits elsewhere."""
     db = database or Database(settings.database_url, echo=settings.sql_echo)
     key_service = keys_service(settings, db)
     verifier = verifier_for(settings, db, key_service.peppers)
@@ -110,7 +107,7 @@ def create_app(
         stop_dispatch = asyncio.Event()
         dispatcher = None
         if settings.webhook_dispatch_in_serve:  # webhooks delivered by this worker too
-            dispatcher = asyncio.create_task(_dispatch(db, settings, stop_dispatch))
+            dispatcher = asyncio.create_task(_dispatch(db, settings, stop_dispatch, clock))
         async with mcp_running():  # the MCP server's session manager (api/mcp.py)
             yield
         stop_dispatch.set()
@@ -187,7 +184,6 @@ def create_app(
         verifier=verifier,
         limiter=counters,
         clock=clock,
-        limiter_clock=limiter_clock,
         public=PUBLIC_PREFIXES,
     )
     app.add_middleware(RequestContext)
@@ -226,10 +222,11 @@ async def _flush_usage(flush: Callable[[], Any], settings: Settings) -> None:
         await flush()
 
 
-async def _dispatch(db: Database, settings: Settings, stop: asyncio.Event) -> None:
-    """A webhook dispatcher for the app's lifetime (`webhook_dispatch_in_serve`). It keeps
-    the wall clock, not the app's (receivers check `webhook-timestamp` against theirs)."""
-    async with Dispatcher(db, DispatchConfig.of(settings)) as dispatcher:
+async def _dispatch(db: Database, settings: Settings, stop: asyncio.Event, clock: Clock) -> None:
+    """A webhook dispatcher for the app's lifetime (`webhook_dispatch_in_serve`), on the
+    app's clock (receivers check `webhook-timestamp` against theirs: in production both are
+    the wall clock)."""
+    async with Dispatcher(db, DispatchConfig.of(settings), clock=clock) as dispatcher:
         await dispatcher.run(stop)
 
 

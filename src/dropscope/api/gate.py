@@ -64,15 +64,13 @@ class Gate:
         verifier: KeyVerifier,
         limiter: Limiter,
         clock: Callable[[], datetime],
-        limiter_clock: Callable[[], datetime],
         public: tuple[str, ...] = (),
     ) -> None:
         self.app = app
         self.public = public  # path prefixes outside /v1 open to all (the web dashboard)
         self.verifier = verifier
         self.limiter = limiter
-        self.clock = clock
-        self.limiter_clock = limiter_clock
+        self.clock = clock  # one reading per request, for the key check and the limit
 
     async def __call__(self, scope: AsgiScope, receive: Receive, send: Send) -> None:
         if (
@@ -88,13 +86,11 @@ class Gate:
         try:
             if key is None:
                 raise Unauthorized(MISSING_KEY)
-            ip = client_ip(scope)
-            caller = state["caller"] = await self.verifier.verify(key, ip, self.clock())
-            decision = state["ratelimit"] = await self.limiter.hit(
-                caller.key_id, caller.plan, self.limiter_clock()
-            )
+            ip, now = client_ip(scope), self.clock()
+            caller = state["caller"] = await self.verifier.verify(key, ip, now)
+            decision = state["ratelimit"] = await self.limiter.hit(caller.key_id, caller.plan, now)
             if self.verifier.remote and not self.verifier.confirm_remote(decision.keys_version):
-                state["caller"] = await self.verifier.verify(key, ip, self.clock(), count=False)
+                state["caller"] = await self.verifier.verify(key, ip, now, count=False)
         except DropscopeError as exc:
             response = await error_response(scope, exc)
             if decision is None:  # refused before it was counted: no rate-limit headers

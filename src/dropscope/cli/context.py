@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from rich.console import Console
 
+from dropscope.clock import system_clock
 from dropscope.config import Settings
 from dropscope.domain.assess import AssessParams
 from dropscope.errors import InvalidInput
@@ -19,7 +20,7 @@ class AppContext:
     settings: Settings
     out: Console
     err: Console
-    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    now: datetime = field(default_factory=system_clock)
     _db: Database | None = None
 
     @property

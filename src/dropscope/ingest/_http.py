@@ -35,6 +35,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from dropscope.clock import Clock, system_clock
 from dropscope.domain.ingested import CachedResponse
 from dropscope.errors import SourceUnavailable
 
@@ -77,7 +78,7 @@ class SourceHttp:
     headers: Mapping[str, str] = field(default_factory=dict)
     cache: Mapping[str, CachedResponse] = field(default_factory=dict)
     sleep: Sleep = asyncio.sleep
-    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    clock: Clock = system_clock
     on_request: Callable[[str], None] | None = None
     record_dir: Path | None = None
     base_url: str = ""  # what `record_dir` names files relative to

@@ -5,25 +5,21 @@ embedding model load once, not per call)."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 
+from dropscope.clock import Clock, system_clock
 from dropscope.config import Settings
 from dropscope.domain.assess import AssessParams
 from dropscope.services.assistant import Assistant, assistant_for, warm
 from dropscope.services.database import Database
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 @dataclass(frozen=True)
 class ToolContext:
     settings: Settings
     db: Database
-    clock: Callable[[], datetime] = _now
+    clock: Clock = system_clock
 
     @property
     def params(self) -> AssessParams:

@@ -33,7 +33,7 @@ import threading
 import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,7 @@ from dropscope.assistant.generate import (
 )
 from dropscope.assistant.index import CorpusIndex, UpdateReport
 from dropscope.assistant.notes import notes_fingerprint, read_notes
+from dropscope.clock import Clock, system_clock
 from dropscope.config import Settings
 from dropscope.domain.assess import AssessParams, assess_all
 from dropscope.domain.text import closest
@@ -125,7 +126,7 @@ class Assistant:
         generator: Generator | None = None,
         dense: bool = True,
         cache_dir: Path | None = None,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock = system_clock,
         model_package: str = MODEL_PACKAGE,
     ) -> None:
         self.db = db
@@ -150,7 +151,7 @@ class Assistant:
         cls,
         settings: Settings,
         db: Database,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Clock = system_clock,
     ) -> Assistant:
         generator: Generator | None = None
         key = settings.anthropic_api_key
@@ -352,9 +353,7 @@ def assistant_for(
     with _PER_DB_LOCK:
         found = _PER_DB.get(db)
         if found is None:
-            found = Assistant.from_settings(
-                settings or Settings(), db, clock or (lambda: datetime.now(UTC))
-            )
+            found = Assistant.from_settings(settings or Settings(), db, clock or system_clock)
             _PER_DB[db] = found
         return found
 

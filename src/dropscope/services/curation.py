@@ -61,7 +61,7 @@ def create_project(uow: UnitOfWork, doc: ProjectFile, now: datetime) -> Project:
         )
     _raise_if_any("project", check_project(doc, refs, now.date()))
     project = project_from_file(doc)
-    uow.projects.save(project)
+    uow.projects.save(project, now)
     record_status_change(uow, project, now)
     uow.meta.bump_data_version()
     return project
@@ -93,7 +93,7 @@ def patch_project(uow: UnitOfWork, slug: str, patch: Mapping[str, Any], now: dat
         raise  # pragma: no cover (a ValidationError always has errors)
     _raise_if_any("project", check_project(doc, _references(uow), now.date()))
     updated = project_from_file(doc)
-    written = uow.projects.save(updated) != "unchanged"
+    written = uow.projects.save(updated, now) != "unchanged"
     _, change = record_status_change(uow, updated, now)
     if written or change is not None:
         uow.meta.bump_data_version()
@@ -115,7 +115,7 @@ def add_evidence(
         raise Conflict(f"project {slug!r} already has evidence {item.id!r}")
     _raise_if_any("evidence", check_evidence(item, _references(uow), now.date()))
     updated = replace(project, evidence=(*project.evidence, evidence_from(item)))
-    uow.projects.save(updated)
+    uow.projects.save(updated, now)
     classification, change = record_status_change(uow, updated, now)
     uow.meta.bump_data_version()
     return updated, classification, change

@@ -81,9 +81,9 @@ def load(db: Database, data_dir: Path, now: datetime, *, prune: bool = False) ->
                 pr, stored.get(pr.slug), listed.get(pr.slug, []), traded.get(pr.slug, [])
             )
             uow.ingest.record_conflicts(conflicts, now)
-            tally("projects", pr.slug, uow.projects.save(merged))
+            tally("projects", pr.slug, uow.projects.save(merged, now))
         for a in dataset.past_airdrops:
-            tally("past_airdrops", a.slug, uow.past_airdrops.save(a))
+            tally("past_airdrops", a.slug, uow.past_airdrops.save(a, now))
         in_files = {p.slug for p in dataset.projects}
         extra = tuple(s for s in uow.projects.slugs() if s not in in_files)
         pruned: tuple[str, ...] = ()

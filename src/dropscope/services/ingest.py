@@ -25,13 +25,14 @@ import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
 import httpx
 
 from dropscope import __version__
+from dropscope.clock import Clock, system_clock
 from dropscope.config import Settings
 from dropscope.domain.ingested import (
     CachedResponse,
@@ -49,12 +50,6 @@ from dropscope.ingest.sources import FETCHERS, HttpPolicy, SourceHttp
 from dropscope.services.database import Database, UnitOfWork
 from dropscope.services.ingest_apply import IngestState, apply_batch, touched_projects
 from dropscope.services.status_log import record_status_changes
-
-Clock = Callable[[], datetime]
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,7 +236,7 @@ async def ingest(
     options: IngestOptions,
     *,
     client: httpx.AsyncClient,
-    clock: Clock = utcnow,
+    clock: Clock = system_clock,
     sleep: Callable[[float], Any] = asyncio.sleep,
     progress: Progress | None = None,
 ) -> IngestReport:
@@ -360,7 +355,7 @@ def run_ingest(
     db: Database,
     options: IngestOptions,
     *,
-    clock: Clock = utcnow,
+    clock: Clock = system_clock,
     progress: Progress | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> IngestReport:

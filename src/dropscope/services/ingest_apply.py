@@ -153,7 +153,7 @@ def apply_batch(uow: UnitOfWork, state: IngestState, batch: SourceBatch, now: da
             out.counts["updated"] += n_updated
             out.counts["unchanged"] += max(0, submitted - n_new - n_updated)
         out.conflicts.extend(merged.conflicts)
-        changed = uow.projects.save(merged.project) != "unchanged"
+        changed = uow.projects.save(merged.project, now) != "unchanged"
         uow.ingest.verify(slug, part, batch.source.value, f.url or "", now, changed)
         state.projects[slug] = merged.project
         out.touched.append(slug)

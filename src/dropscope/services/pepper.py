@@ -19,9 +19,10 @@ import json
 import os
 import secrets
 import stat
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
+from dropscope.clock import Clock, system_clock
 from dropscope.config import Settings
 from dropscope.domain.keys import Peppers
 from dropscope.errors import InvalidInput, StorageError
@@ -29,8 +30,11 @@ from dropscope.errors import InvalidInput, StorageError
 MIN_PEPPER_CHARS = 16
 
 
-def load_peppers(settings: Settings, *, create: bool = True) -> Peppers:
-    """The peppers to hash and verify keys with (see the module docstring)."""
+def load_peppers(
+    settings: Settings, *, create: bool = True, clock: Clock = system_clock
+) -> Peppers:
+    """The peppers to hash and verify keys with (see the module docstring); a new pepper
+    file records `clock()` as its creation time."""
     given = settings.key_pepper
     if given is not None:
         value = given.get_secret_value()
@@ -40,17 +44,17 @@ def load_peppers(settings: Settings, *, create: bool = True) -> Peppers:
             )
         version, secret = settings.key_pepper_version, value.encode()
     else:
-        version, secret = _from_file(settings.key_pepper_file, create=create)
+        version, secret = _from_file(settings.key_pepper_file, create=create, clock=clock)
     known = {v: s.get_secret_value().encode() for v, s in settings.key_old_peppers.items()}
     known[version] = secret
     return Peppers(current=version, secrets=known)
 
 
-def _from_file(path: Path, *, create: bool) -> tuple[int, bytes]:
+def _from_file(path: Path, *, create: bool, clock: Clock) -> tuple[int, bytes]:
     if not path.exists():
         if not create:
             raise StorageError(f"no key pepper at {path} (set DROPSCOPE_KEY_PEPPER)")
-        _create(path)
+        _create(path, clock())
     mode = path.stat().st_mode
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise StorageError(f"{path} may be read by other users; run: chmod 600 {path}")
@@ -61,12 +65,12 @@ def _from_file(path: Path, *, create: bool) -> tuple[int, bytes]:
         raise StorageError(f"cannot read the key pepper in {path}: {exc}") from None
 
 
-def _create(path: Path) -> None:
+def _create(path: Path, now: datetime) -> None:
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     doc = {
         "version": 1,
         "pepper": secrets.token_urlsafe(32),
-        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "created_at": now.isoformat(timespec="seconds"),
         "note": "dropscope API-key pepper: keep it secret and backed up; losing it "
         "invalidates every API key",
     }

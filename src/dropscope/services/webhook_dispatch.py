@@ -31,12 +31,13 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
 from dropscope import __version__
+from dropscope.clock import Clock, system_clock
 from dropscope.config import Settings
 from dropscope.domain.webhook_targets import IPAddress, TargetPolicy, check_address, check_url
 from dropscope.domain.webhooks import (
@@ -57,10 +58,6 @@ from dropscope.services.webhooks import retry_policy, target_policy
 Resolver = Callable[[str, int], Awaitable[list[IPAddress]]]
 log = logging.getLogger(__name__)
 MAX_POOLS = 256  # https host names with a connection pool of their own
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 async def resolve(host: str, port: int) -> list[IPAddress]:
@@ -119,7 +116,7 @@ class Dispatcher:
         db: Database,
         config: DispatchConfig,
         *,
-        clock: Callable[[], datetime] = _now,
+        clock: Clock = system_clock,
         resolver: Resolver = resolve,
         unit: Callable[[], float] = random.random,
         worker: str | None = None,
@@ -348,9 +345,7 @@ def _first_allowed(policy: TargetPolicy, addresses: list[IPAddress]) -> IPAddres
     raise DropscopeError(problems[0])
 
 
-async def deliver_pending(
-    db: Database, settings: Settings, *, clock: Callable[[], datetime] = _now
-) -> int:
+async def deliver_pending(db: Database, settings: Settings, *, clock: Clock = system_clock) -> int:
     """Attempt every delivery due now, once (a single round; `dropscope webhooks dispatch
     --once`); how many were attempted."""
     async with Dispatcher(db, DispatchConfig.of(settings), clock=clock) as d:

@@ -6,7 +6,6 @@ import hashlib
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Literal, TypeVar
 
@@ -42,10 +41,6 @@ def content_hash(rows: object) -> str:
     """
     text = json.dumps(rows, sort_keys=True, default=str, ensure_ascii=False)
     return hashlib.sha256(f"{_HASH_VERSION}:{text}".encode()).hexdigest()
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def citation_columns(citation: Citation) -> dict[str, Any]:

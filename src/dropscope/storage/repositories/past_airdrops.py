@@ -6,7 +6,7 @@ writing nothing, replacing the row and its figures, or inserting.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from itertools import groupby, starmap
 from operator import itemgetter
@@ -24,7 +24,6 @@ from dropscope.storage.repositories._common import (
     content_hash,
     enum_members,
     insert_all,
-    utcnow,
 )
 from dropscope.storage.tables import FigureRow, PastAirdropRow
 
@@ -40,8 +39,9 @@ class PastAirdropRepository:
     def get(self, slug: str) -> PastAirdrop | None:
         return next(iter(self._load(slug)), None)
 
-    def save(self, airdrop: PastAirdrop) -> SaveResult:
-        """Insert, replace or leave `airdrop`. Raises `Conflict` for an unknown source."""
+    def save(self, airdrop: PastAirdrop, now: datetime) -> SaveResult:
+        """Insert, replace or leave `airdrop` (stamped `now` when written). Raises `Conflict`
+        for an unknown source."""
         slug = airdrop.slug
         columns = _columns(airdrop)
         figures = _figure_rows(airdrop)
@@ -51,7 +51,6 @@ class PastAirdropRepository:
         )
         if stored == digest:
             return "unchanged"
-        now = utcnow()
         with conflicts_reported(f"past airdrop {slug!r}"):
             if stored is None:
                 self._session.execute(

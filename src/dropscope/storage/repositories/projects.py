@@ -10,6 +10,8 @@ inserted. Status changes are kept when a project is updated.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
@@ -20,7 +22,6 @@ from dropscope.storage.repositories._common import (
     conflicts_reported,
     content_hash,
     insert_all,
-    utcnow,
 )
 from dropscope.storage.repositories._project_rows import (
     child_rows,
@@ -65,8 +66,9 @@ class ProjectRepository:
             )
         return list(self._session.scalars(stmt))
 
-    def save(self, project: Project) -> SaveResult:
-        """Insert, replace or leave `project`; see the module docstring.
+    def save(self, project: Project, now: datetime) -> SaveResult:
+        """Insert, replace or leave `project` (stamped `now` when written); see the module
+        docstring.
 
         Raises `Conflict` when it cites an unknown source or investor or repeats an evidence
         or round id; the session must then be rolled back.
@@ -80,7 +82,6 @@ class ProjectRepository:
         )
         if stored == digest:
             return "unchanged"
-        now = utcnow()
         with conflicts_reported(f"project {slug!r}"):
             if stored is None:
                 self._session.execute(

@@ -9,10 +9,15 @@
 
 PostgreSQL runs when DROPSCOPE_TEST_POSTGRES_URL is set (the Makefile sets it); otherwise
 those tests are skipped, with that reason.
+
+After every test the garbage is collected, so a connection, client or file that a test (or
+the code it runs) left open fails that test (pyproject's `filterwarnings` makes the
+ResourceWarning an error), not whichever test the collector would otherwise interrupt.
 """
 
 from __future__ import annotations
 
+import gc
 import os
 import uuid
 from collections.abc import Iterator
@@ -94,3 +99,9 @@ def session(engine: Engine) -> Iterator[Session]:
 def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     with empty_database(request.param, tmp_path) as url:
         yield url
+
+
+@pytest.fixture(autouse=True)
+def _leaks_fail_where_they_happen() -> Iterator[None]:
+    yield
+    gc.collect()

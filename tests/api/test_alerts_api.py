@@ -6,16 +6,17 @@ problem+json for bad input."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import anyio
 import httpx
 import pytest
 
+from dropscope.clock import system_clock
 from dropscope.domain.webhooks import verify
 from dropscope.services.database import Database
-from tests.api.conftest import client_for
+from tests.api.conftest import NOW, client_for
 from tests.services.webhook_helpers import Receiver, drain, fast_settings, receiver
 
 pytestmark = pytest.mark.anyio
@@ -29,16 +30,23 @@ HOOKS = {
     "events_stream_seconds": 0.3,
     "events_stream_poll_seconds": 0.05,
 }
-CLAIM = {
-    "id": "claim-open",
-    "kind": "claim_open",
-    "occurred_on": "2026-11-20",
-    "public_on": "2026-11-20",
-    "window_end": "2026-12-03",
-    "official": True,
-    "summary": "Claiming is open until 3 December.",
-    "cite": CITE,
-}
+
+
+def claim(today: date) -> dict[str, Any]:
+    """Official evidence that a claim opened a week before `today` and ends in 6 days."""
+    return {
+        "id": "claim-open",
+        "kind": "claim_open",
+        "occurred_on": (today - timedelta(days=7)).isoformat(),
+        "public_on": (today - timedelta(days=7)).isoformat(),
+        "window_end": (today + timedelta(days=6)).isoformat(),
+        "official": True,
+        "summary": "Claiming is open for another six days.",
+        "cite": CITE,
+    }
+
+
+CLAIM = claim(NOW.date())  # for apps on the fixed clock of tests/api/conftest.py
 
 
 def sse(text: str) -> list[dict[str, Any]]:
@@ -62,7 +70,9 @@ async def tenant(c: httpx.AsyncClient, name: str) -> dict[str, str]:
 async def test_a_status_change_reaches_feed_stream_and_receiver(
     loaded: Database, receiver: Receiver
 ) -> None:
-    async with client_for(loaded, signup="open", **HOOKS) as c:
+    """On the wall clock: the receiver process checks signature timestamps against its own
+    clock, and a rotated secret's overlap ends by the dispatcher's clock."""
+    async with client_for(loaded, signup="open", clock=system_clock, **HOOKS) as c:
         me = await tenant(c, "me")
         w = await c.post("/v1/watchlists", json={"name": "l2s", "slugs": ["taiko"]}, headers=me)
         assert w.status_code == 201, w.text
@@ -77,8 +87,10 @@ async def test_a_status_change_reaches_feed_stream_and_receiver(
         assert sse(start.text) == []
 
         # The change, through the curation API (the operator's write key).
-        e = await c.post("/v1/projects/taiko/evidence", json=CLAIM)
+        before = (await c.get("/v1/projects/taiko")).json()["status"]["status"]
+        e = await c.post("/v1/projects/taiko/evidence", json=claim(system_clock().date()))
         assert e.status_code == 201, e.text
+        assert e.json()["status_change"]["old"] == before
         assert e.json()["status_change"]["new"] == "claimable"
 
         feed = (await c.get("/v1/events", headers=me)).json()
@@ -87,10 +99,10 @@ async def test_a_status_change_reaches_feed_stream_and_receiver(
             "project.status_changed",
             "project.evidence_added",
             "claim.opened",
-            "claim.closing_7d",  # 6 days left on 2026-11-27
+            "claim.closing_7d",  # 6 days left
         }
         status = next(x for x in feed["data"] if x["type"] == "project.status_changed")
-        assert (status["data"]["old"], status["data"]["new"]) == ("confirmed", "claimable")
+        assert (status["data"]["old"], status["data"]["new"]) == (before, "claimable")
         assert status["data"]["evidence"][0]["id"] == "claim-open"
         only = await c.get("/v1/events", params={"type": "claim.opened"}, headers=me)
         assert [x["type"] for x in only.json()["data"]] == ["claim.opened"]
@@ -230,8 +242,10 @@ async def test_saved_filter_watchlist_round_trip(shared_loaded: Database) -> Non
 
 
 async def test_a_dispatcher_inside_serve_delivers(loaded: Database, receiver: Receiver) -> None:
+    """On the wall clock: the dispatcher signs with the app's clock, the receiver checks it
+    against its own."""
     fast = {"webhook_dispatch_in_serve": True, "webhook_poll_seconds": 0.05, **HOOKS}
-    async with client_for(loaded, **fast) as c:
+    async with client_for(loaded, clock=system_clock, **fast) as c:
         h = await c.post("/v1/webhooks", json={"url": receiver.url})
         assert h.status_code == 201, h.text
         ping = await c.post(f"/v1/webhooks/{h.json()['webhook']['id']}/ping")

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
+import anyio
 import httpx
 import pytest
 import redis
@@ -73,6 +74,16 @@ async def test_a_cli_revocation_reaches_workers_through_redis(pg: Database) -> N
             assert done.returncode == 0, done.stderr
             assert json.loads(done.stdout)["status"] == "revoked"
             assert redis.Redis.from_url(url).get(f"{prefix}:keys_version") == b"1"
+            # Over a network the push and the next request arrive through the same I/O step
+            # (the push is handled first); through ASGITransport the request skips that step,
+            # so wait for the push to land. The clock is fixed: the lease the first requests
+            # opened is still valid, and only the pushed version can refuse the key.
+            limiter = app.state.limiter
+            for _ in range(500):
+                if limiter.keys_version == "1":
+                    break
+                await anyio.sleep(0.01)
+            assert limiter.keys_version == "1", "the keys version was not pushed to the worker"
             after = await c.get("/v1/projects")
         assert after.status_code == 401
     finally:

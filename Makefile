@@ -4,6 +4,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 CHROMIUM_STAMP := $(VENV)/.chromium
+FAKETIME_STAMP := $(VENV)/.faketime
+# The moments `make test-clock` runs the suite at: 400 days from now, then a minute before a
+# year ends (time running, so the run crosses the month and the year end).
+CLOCK_SHIFT ?= +400d
+CLOCK_YEAR_END ?= @2027-12-31 23:59:00
 # Tests also run on this PostgreSQL server; set DROPSCOPE_TEST_POSTGRES_URL= (empty) to skip it.
 export DROPSCOPE_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 # ... and this Redis server (rate-limit counters; keys under a per-test prefix, deleted after);
@@ -11,7 +16,7 @@ export DROPSCOPE_TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:54
 export DROPSCOPE_TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 PORT ?= 8000
 
-.PHONY: run test check lint format typecheck layers unit bench bench-deps clean
+.PHONY: run test test-clock screenshots check lint format typecheck layers unit bench bench-deps clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "dropscope needs Python 3.11 or newer (found $$($(PYTHON) --version))"; exit 1; }
@@ -35,6 +40,26 @@ test: check unit
 
 unit: $(STAMP) $(CHROMIUM_STAMP)
 	$(BIN)/python -m pytest
+
+## test-clock: the whole suite on other days (Debian's faketime): 400 days from now, then
+##             across a month and a year end; tests must never assume what day it is
+# Only the wall clock moves: a faked monotonic clock would make Python's timed waits
+# (Event.wait, Thread.join) last for the whole offset; tests/faketime_shim/ works around
+# libfaketime 0.9.10's time.sleep bug that this setting meets (its docstring says more).
+FAKETIME_RUN := FAKETIME_DONT_FAKE_MONOTONIC=1 PYTHONPATH=$(CURDIR)/tests/faketime_shim faketime -f
+test-clock: $(STAMP) $(CHROMIUM_STAMP) $(FAKETIME_STAMP)
+	$(FAKETIME_RUN) '$(CLOCK_SHIFT)' $(BIN)/python -m pytest
+	$(FAKETIME_RUN) '$(CLOCK_YEAR_END)' $(BIN)/python -m pytest
+
+## screenshots: refresh docs/screenshots/ (the README's pictures) from the browser tests
+screenshots: $(STAMP) $(CHROMIUM_STAMP)
+	DROPSCOPE_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest tests/web/test_browser.py
+
+$(FAKETIME_STAMP): $(STAMP)
+	@command -v faketime >/dev/null || apt-get install -y faketime \
+		|| { apt-get update && apt-get install -y faketime; }
+	@command -v faketime >/dev/null || { echo "make test-clock needs Debian's faketime"; exit 1; }
+	@touch $(FAKETIME_STAMP)
 
 # Debian's Chromium for the dashboard's browser tests (tests/web, driven by Playwright; never
 # `playwright install`). Without it those tests skip, saying why; the stamp is only written

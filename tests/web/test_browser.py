@@ -1,9 +1,11 @@
 """The dashboard in a real browser: Playwright driving Debian's Chromium against a live
-`dropscope serve`. Saves screenshots of the main pages to docs/screenshots/ (the README
-shows board.png)."""
+`dropscope serve`. Takes screenshots of the main pages: into a temporary folder, or into
+the folder DROPSCOPE_SCREENSHOTS names (`make screenshots` sets docs/screenshots/, which
+the README shows), so that `make test` leaves the checkout as it found it."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -23,7 +25,7 @@ if TYPE_CHECKING:
 _reason = skip_reason()
 pytestmark = pytest.mark.skipif(_reason is not None, reason=_reason or "")
 
-SHOTS = REPO / "docs" / "screenshots"
+SCREENSHOTS_VAR = "DROPSCOPE_SCREENSHOTS"
 ARTICLE_DAY = "2024-01-05"
 
 
@@ -34,6 +36,16 @@ def server(
     folder = tmp_path_factory.mktemp("serve")
     with live_server(folder, embedding_cache(request.config)) as running:
         yield running
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where screenshots go: DROPSCOPE_SCREENSHOTS (relative to the repository), or a
+    temporary folder."""
+    named = os.environ.get(SCREENSHOTS_VAR, "").strip()
+    folder = REPO / named if named else tmp_path_factory.mktemp("screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +92,9 @@ def test_the_board_shows_the_articles_16_projects_in_their_sections(page: Page) 
         assert page.get_by_role("heading", name=heading).is_visible()
 
 
-def test_the_board_today_matches_the_board_service(page: Page, server: tuple[str, Path]) -> None:
+def test_the_board_today_matches_the_board_service(
+    shots: Path, page: Page, server: tuple[str, Path]
+) -> None:
     today = datetime.now(UTC).date()
     page.goto(f"/?as_of={today}")
     db = Database(f"sqlite:///{server[1]}")
@@ -96,7 +110,7 @@ def test_the_board_today_matches_the_board_service(page: Page, server: tuple[str
     assert found == expected
     assert sum(len(v) for v in found.values()) == 16
     page.goto("/")
-    page.screenshot(path=str(SHOTS / "board.png"), full_page=True)
+    page.screenshot(path=str(shots / "board.png"), full_page=True)
 
 
 def test_a_filter_narrows_the_board_and_lands_in_the_url(page: Page) -> None:
@@ -124,7 +138,7 @@ def test_a_filter_narrows_the_board_and_lands_in_the_url(page: Page) -> None:
     assert all(float(t) >= 90 for t in techs)
 
 
-def test_a_project_page_shows_its_evidence_timeline(page: Page) -> None:
+def test_a_project_page_shows_its_evidence_timeline(shots: Path, page: Page) -> None:
     page.goto("/")
     page.get_by_role("link", name="Starknet", exact=True).first.click()
     page.wait_for_url("**/projects/starknet")
@@ -135,10 +149,10 @@ def test_a_project_page_shows_its_evidence_timeline(page: Page) -> None:
     assert events.locator(".tag-strong").count() >= 1  # what the status rests on
     assert page.get_by_role("img", name="funding raised over time").count() == 1
     assert page.get_by_role("table", name="Funding rounds").is_visible()
-    page.screenshot(path=str(SHOTS / "project.png"), full_page=True)
+    page.screenshot(path=str(shots / "project.png"), full_page=True)
 
 
-def test_compare_from_the_board_shows_two_projects_side_by_side(page: Page) -> None:
+def test_compare_from_the_board_shows_two_projects_side_by_side(shots: Path, page: Page) -> None:
     page.goto(f"/?as_of={ARTICLE_DAY}")
     page.locator('input[name="slugs"][value="scroll"]').check()
     page.locator('input[name="slugs"][value="linea"]').check()
@@ -150,14 +164,14 @@ def test_compare_from_the_board_shows_two_projects_side_by_side(page: Page) -> N
     assert headers == ["Scroll", "Linea"]
     assert table.locator("tr.differs").count() >= 1
     assert table.locator("td.best").count() >= 1
-    page.screenshot(path=str(SHOTS / "compare.png"), full_page=True)
+    page.screenshot(path=str(shots / "compare.png"), full_page=True)
 
 
-def test_history_page_has_its_table_and_charts(page: Page) -> None:
+def test_history_page_has_its_table_and_charts(shots: Path, page: Page) -> None:
     page.goto("/history")
     assert page.get_by_role("table", name="Past airdrops, oldest snapshot first").is_visible()
     assert page.locator("svg.chart").count() == 3
-    page.screenshot(path=str(SHOTS / "history.png"), full_page=True)
+    page.screenshot(path=str(shots / "history.png"), full_page=True)
 
 
 def test_a_bad_slug_shows_a_friendly_404_page(page: Page) -> None:
@@ -191,7 +205,7 @@ def test_keyboard_navigation(page: Page) -> None:
     assert outline != "none"
 
 
-def test_the_board_fits_a_phone(browser: Browser, server: tuple[str, Path]) -> None:
+def test_the_board_fits_a_phone(shots: Path, browser: Browser, server: tuple[str, Path]) -> None:
     context = browser.new_context(
         base_url=server[0], viewport={"width": 390, "height": 844}, is_mobile=True
     )
@@ -201,7 +215,7 @@ def test_the_board_fits_a_phone(browser: Browser, server: tuple[str, Path]) -> N
         assert p.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
         p.goto("/projects/starknet")
         assert p.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
-        p.screenshot(path=str(SHOTS / "project-phone.png"))
+        p.screenshot(path=str(shots / "project-phone.png"))
         p.goto("/ask?q=Which%20confirmed%20airdrops%20have%20the%20highest%20tech%20score%3F")
         assert p.get_by_role("link", name="Taiko — project card").is_visible()
         assert p.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
@@ -209,7 +223,7 @@ def test_the_board_fits_a_phone(browser: Browser, server: tuple[str, Path]) -> N
         context.close()
 
 
-def test_ask_streams_an_answer_whose_citation_opens_the_project(page: Page) -> None:
+def test_ask_streams_an_answer_whose_citation_opens_the_project(shots: Path, page: Page) -> None:
     page.goto("/ask")
     page.get_by_label("Your question").fill("Which confirmed airdrops have the highest tech score?")
     with page.expect_response("**/ask/stream?q=**") as streamed:
@@ -227,7 +241,7 @@ def test_ask_streams_an_answer_whose_citation_opens_the_project(page: Page) -> N
     assert page.locator("#answer-how").inner_text() == "Answered from the database."
     sources = page.get_by_role("list", name="Sources").locator("li")
     assert sources.count() == 3
-    page.screenshot(path=str(SHOTS / "ask.png"), full_page=True)
+    page.screenshot(path=str(shots / "ask.png"), full_page=True)
     page.locator("#answer-text a.marker").first.click()  # [1] jumps to its source
     assert page.url.endswith("#cite-1")
     page.get_by_role("link", name="Taiko — project card").click()

@@ -22,7 +22,7 @@ from tests.api.test_alerts_api import CLAIM
 @pytest.fixture
 def server(loaded: Database) -> Iterator[str]:
     app = create_app(
-        settings_for(loaded, events_stream_seconds=8, events_stream_poll_seconds=0.05),
+        settings_for(loaded, events_stream_seconds=30, events_stream_poll_seconds=0.05),
         database=loaded,
         clock=lambda: NOW,
     )
@@ -63,7 +63,7 @@ def test_an_event_arrives_while_the_stream_is_open(loaded: Database, server: str
                 key, _, value = line.partition(": ")
                 event[key] = value
             elapsed = time.monotonic() - t0
-    assert elapsed < 4  # the response lasts 8 s: this came live
+    assert elapsed < 15  # the response lasts 30 s: this came live (with room for a loaded machine)
     assert event["event"] in {
         "project.evidence_added",
         "project.status_changed",

@@ -114,6 +114,81 @@ def test_webhook_commands(env: dict[str, str]) -> None:
     assert run("webhooks", "remove", wid).exit_code == 0
 
 
+REFUSED_URLS = [
+    "https://localhost./",
+    "https://127。0。0。1/",
+    "https://ⓛⓞⓒⓐⓛⓗⓞⓢⓣ/",
+    "https://metadata/",
+    "https://intranet/",
+    "https://hooks.example.com/\x1b[2J",
+]
+
+
+@pytest.mark.parametrize("url", REFUSED_URLS)
+def test_webhooks_add_refuses_what_delivery_would(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    monkeypatch.setenv("DROPSCOPE_WEBHOOK_ALLOWED_NETWORKS", "[]")  # the default policy
+    bad = run("webhooks", "add", url)
+    assert bad.exit_code == 2
+    assert bad.stderr.startswith("error: webhook") or bad.stderr.startswith("error: url")
+    assert bad.stderr.count("\n") == 1
+    assert "\x1b" not in bad.stderr
+    assert run("webhooks", "list", "-f", "json").stdout.strip() == "[]"
+
+
+def test_control_characters_in_names_and_descriptions_are_refused(env: dict[str, str]) -> None:
+    bad = run("webhooks", "add", "https://hooks.example.com/", "--description", "a\x1b[31m\r\nb")
+    assert bad.exit_code == 2
+    assert bad.stderr == "error: description may not contain control characters (\\x1b at 1)\n"
+    bad = run("watch", "add", "zk\x1b]0;owned\x07", "scroll")
+    assert bad.exit_code == 2
+    assert "\x1b" not in bad.stderr
+    assert "\x07" not in bad.stderr
+    assert run("watch", "add", "zk", "--text", "a\u202eb").exit_code == 2
+
+
+EVIL = "ok\x1b[31m red\r\nfake line [bold]x[/bold]\u202eexe\x9b2J"
+
+
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_text_stored_before_the_checks_is_printed_escaped(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path, kind: str
+) -> None:
+    """Rows an older version saved (inserted through the repositories, as it would have):
+    `webhooks list`, `watch list` and `webhooks deliveries` print their text with every
+    control character visible and rich markup as it is; JSON output escapes them too."""
+    from dropscope.domain.keys import new_id
+    from dropscope.domain.watchlists import Watchlist
+    from dropscope.domain.webhooks import Endpoint
+
+    with fresh_database(kind, tmp_path) as db:
+        monkeypatch.setenv("DROPSCOPE_DATABASE_URL", db.url)
+        now = datetime.now(UTC)
+        with db.unit_of_work() as uow:
+            me = operator_account(uow, now).id
+            wid = new_id("wh_")
+            url = "https://hooks.example.com/in\x1b[2J"
+            uow.webhooks.add_endpoint(
+                Endpoint(wid, me, url, EVIL, (), True, None, new_secret(), None, None, now, now)
+            )
+            uow.watchlists.add(Watchlist("wl_evil", me, EVIL, ("scroll",), (), now, now))
+        listed = run("webhooks", "list")
+        watched = run("watch", "list")
+        as_json = run("webhooks", "list", "-f", "json")
+    for out in (listed, watched):
+        assert out.exit_code == 0, out.output
+        text = out.stdout
+        for raw in ("\x1b", "\r", "\u202e", "\x9b"):
+            assert raw not in text, (raw, text)
+        assert "ok\\x1b[31m red\\x0d\\x0afake line [bold]x[/bold]\\u202eexe\\x9b2J" in text
+    assert "https://hooks.example.com/in\\x1b[2J" in listed.stdout
+    assert "\u202e" not in as_json.stdout
+    assert "\x9b" not in as_json.stdout
+    assert "\\u202e" in as_json.stdout
+    assert json.loads(as_json.stdout)[0]["description"] == EVIL
+
+
 def test_verify(env: dict[str, str], tmp_path: Path) -> None:
     secret = new_secret()
     body = b'{"type":"webhook.ping"}'
@@ -160,7 +235,8 @@ def test_verify(env: dict[str, str], tmp_path: Path) -> None:
 # --- the dispatcher as a process --------------------------------------------------------
 
 
-def _dispatcher(url: str, **settings: str) -> subprocess.Popen[bytes]:
+def _dispatcher(url: str, log: Path | None = None, **settings: str) -> subprocess.Popen[bytes]:
+    """`dropscope webhooks dispatch` in a process of its own; its stderr to `log` if given."""
     env = {
         **os.environ,
         "DROPSCOPE_DATABASE_URL": url,
@@ -180,7 +256,19 @@ def _dispatcher(url: str, **settings: str) -> subprocess.Popen[bytes]:
         "webhooks",
         "dispatch",
     ]
-    return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if log is None:
+        return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with log.open("wb") as err:
+        return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=err)
+
+
+def _wait_running(log: Path, within: float = 30) -> None:
+    """Until the dispatcher writing stderr to `log` says it is running."""
+    deadline = time.monotonic() + within
+    while b"running" not in log.read_bytes():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the dispatcher did not start: {log.read_text()[-500:]}")
+        time.sleep(0.05)
 
 
 def _endpoint_with_pings(db: Database, url: str, n: int) -> tuple[str, set[str]]:
@@ -249,9 +337,16 @@ def test_two_dispatchers_never_deliver_the_same_message_twice(
     tmp_path: Path, receiver: Receiver
 ) -> None:
     with fresh_database("postgresql", tmp_path) as db:
-        secret, ids = _endpoint_with_pings(db, receiver.url, 80)
-        workers = [_dispatcher(db.url, DROPSCOPE_WEBHOOK_CONCURRENCY="4") for _ in range(2)]
+        # Both dispatchers are up before the messages exist, and each answer takes 0.1 s (a
+        # batch of 16 at 4 at a time, 0.4 s), so neither can deliver all 80 before the
+        # other's next poll (every 0.05 s): both must take a share, however slow the start.
+        logs = [tmp_path / f"dispatcher-{i}.log" for i in range(2)]
+        workers = [_dispatcher(db.url, log, DROPSCOPE_WEBHOOK_CONCURRENCY="4") for log in logs]
         try:
+            for log in logs:
+                _wait_running(log)
+            receiver.set("slow", delay=0.1)
+            secret, ids = _endpoint_with_pings(db, receiver.url, 80)
             _wait_delivered(db, 80, 60)
         finally:
             for w in workers:

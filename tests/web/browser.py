@@ -31,6 +31,15 @@ CHROMIUM_ARGS = [
 REPO = Path(__file__).resolve().parents[2]
 
 
+def browser_env() -> dict[str, str]:
+    """The browser's environment: ours, without libfaketime. Under `make test-clock` the
+    tests and `dropscope serve` run on a shifted wall clock, but Chromium does not load a
+    page under libfaketime (its timers stall), and a visitor's browser keeps real time."""
+    return {
+        k: v for k, v in os.environ.items() if k != "LD_PRELOAD" and not k.startswith("FAKETIME")
+    }
+
+
 def skip_reason() -> str | None:
     """Why the browser tests cannot run here, or None."""
     try:

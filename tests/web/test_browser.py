@@ -17,7 +17,14 @@ from dropscope.services.board import BoardQuery, board
 from dropscope.services.database import Database
 from tests.assistant.support import embedding_cache
 from tests.services.test_data_and_board import ARTICLE
-from tests.web.browser import CHROMIUM, CHROMIUM_ARGS, REPO, live_server, skip_reason
+from tests.web.browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    REPO,
+    browser_env,
+    live_server,
+    skip_reason,
+)
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -53,7 +60,7 @@ def browser() -> Iterator[Browser]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, env=browser_env())
         try:
             yield b
         finally:
@@ -185,19 +192,21 @@ def test_a_bad_slug_shows_a_friendly_404_page(page: Page) -> None:
 
 
 def test_keyboard_navigation(page: Page) -> None:
+    from playwright.sync_api import expect  # waits for the page instead of racing it
+
     page.goto("/")
     page.keyboard.press("Tab")
     skip = page.get_by_role("link", name="Skip to content")
-    assert skip.evaluate("e => e === document.activeElement")
-    assert skip.is_visible()  # shown when focused
+    expect(skip).to_be_focused()
+    expect(skip).to_be_visible()  # shown when focused
     page.keyboard.press("Enter")
-    assert page.url.endswith("#main")
+    page.wait_for_url("**#main")
     page.keyboard.press("Tab")  # from the main landmark into the filter form
-    assert page.evaluate("document.activeElement.id") == "f-q"
+    expect(page.locator("#f-q")).to_be_focused()
     page.keyboard.type("starknet")
     page.keyboard.press("Enter")
     page.wait_for_url("**q=starknet**")
-    assert page.locator("article.card").count() == 1
+    expect(page.locator("article.card")).to_have_count(1)
     # every control can be reached and shows a focus outline
     outline = page.get_by_label("Narrative", exact=True).evaluate(
         "e => { e.focus(); return getComputedStyle(e).outlineStyle; }"
@@ -270,6 +279,28 @@ def test_ask_without_javascript_answers_server_side(
         p.wait_for_url("**/projects/taiko")
     finally:
         context.close()
+
+
+def test_the_api_docs_render_under_their_policy_from_this_origin_only(
+    page: Page, server: tuple[str, Path]
+) -> None:
+    """/docs: Swagger UI draws the API's operations; the browser reports no refused script,
+    style or request (a Content-Security-Policy violation is a console error) and every
+    request the page makes stays on this origin."""
+    errors: list[str] = []
+    requested: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("request", lambda r: requested.append(r.url))
+    page.goto("/docs")
+    page.locator(".swagger-ui .opblock").first.wait_for()
+    assert page.locator(".swagger-ui .info .title").first.inner_text().startswith("dropscope API")
+    assert page.locator(".swagger-ui .opblock").count() > 10
+    page.get_by_role("button", name="Authorize").first.click()  # the dialog keys go into
+    page.locator(".swagger-ui .dialog-ux").wait_for()
+    assert errors == []
+    assert requested
+    assert all(u.startswith(server[0] + "/") for u in requested), requested
 
 
 def test_article_day_is_a_date() -> None:

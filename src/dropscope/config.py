@@ -139,6 +139,68 @@ class Settings(BaseSettings):
         "freshness from each call",
     )
 
+    # --- The HTTP server (`dropscope serve`; api/server.py; docs/api.md, Limits) ----------
+    http_max_connections: int = Field(
+        default=1000,
+        ge=1,
+        description="Connections one worker holds open at once; the next is answered 503 and "
+        "closed before anything is read (keep it under the process's open-files limit)",
+    )
+    http_keep_alive_seconds: int = Field(
+        default=5, ge=1, le=300, description="How long an idle keep-alive connection stays open"
+    )
+    http_header_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        description="Seconds a client has to send a request's line and headers, counted from "
+        "the connection (or the request's first byte); then the connection is closed (408)",
+    )
+    http_body_timeout: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="Seconds a client has to send a request's body once its headers are in",
+    )
+    http_max_header_bytes: int = Field(
+        default=65_536,
+        ge=1024,
+        le=16 * 1024 * 1024,
+        description="Largest request line and headers together; larger ones are answered 431 "
+        "and the connection closed",
+    )
+    http_max_body_bytes: int = Field(
+        default=1_048_576,
+        ge=0,
+        description="Largest request body (/v1, /mcp, the dashboard); larger ones are answered "
+        "413 before they are read or parsed",
+    )
+    forwarded_allow_ips: str = Field(
+        default="",
+        description="Comma-separated addresses or networks of the reverse proxies whose "
+        "X-Forwarded-For and X-Forwarded-Proto are believed ('*': any peer; empty: none, "
+        "the client address is the connection's)",
+    )
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _proxies_parse(cls, value: str) -> str:
+        items = [item.strip() for item in value.split(",") if item.strip()]
+        if items == ["*"]:
+            return "*"
+        proxies = []
+        for item in items:  # as uvicorn reads them: an address, or a network without host bits
+            try:
+                if "/" in item:
+                    proxies.append(str(ipaddress.ip_network(item, strict=False)))
+                else:
+                    proxies.append(str(ipaddress.ip_address(item)))
+            except ValueError:
+                raise ValueError(
+                    f"forwarded_allow_ips: {item!r} is not an address or network"
+                ) from None
+        return ",".join(proxies)
+
     # --- Ingestion from public sources (`dropscope ingest`, docs/data-sources.md) ---------
     defillama_url: str = Field(
         default="https://api.llama.fi", description="DefiLlama API base (protocols, raises)"
@@ -200,6 +262,19 @@ class Settings(BaseSettings):
         default_factory=lambda: Path(user_data_dir("dropscope")) / "assistant-cache",
         description="Where chunk embeddings are kept between runs (keyed by content hash); "
         "the vectors are rebuilt (about 20 s) when it is missing or not writable",
+    )
+    public_ask_per_address_per_hour: int = Field(
+        default=10,
+        ge=0,
+        description="The public Ask page (/ask, no key): answers the paid generator (Claude) "
+        "may write per client address (IPv4, or IPv6 /64) per clock hour; past it, answered "
+        "offline. POST /v1/ask is limited by the key's plan instead",
+    )
+    public_ask_llm_budget_per_day: int = Field(
+        default=200,
+        ge=0,
+        description="The public Ask page: answers the paid generator may write per UTC day in "
+        "all (per process; shared by every worker with DROPSCOPE_REDIS_URL); then offline",
     )
     assistant_warm_on_start: bool = Field(
         default=False,

@@ -207,6 +207,25 @@ async def test_tenants_see_only_their_own(loaded: Database, receiver: Receiver) 
         ("/v1/webhooks", {"url": "https://100.64.1.1/"}, "refused"),
         ("/v1/webhooks", {"url": "http://hooks.example.com/"}, "must use https"),
         ("/v1/webhooks", {"url": "https://localhost/x"}, "local name"),
+        # judged as DNS sees the host: IDNA / UTS-46 mapped, one trailing dot dropped
+        ("/v1/webhooks", {"url": "https://localhost./"}, "localhost is a local name"),
+        ("/v1/webhooks", {"url": "https://127。0。0。1/"}, "127.0.0.1 is a loopback"),
+        ("/v1/webhooks", {"url": "https://ⓛⓞⓒⓐⓛⓗⓞⓢⓣ/"}, "localhost is a local name"),
+        ("/v1/webhooks", {"url": "https://metadata/"}, "single-label name"),
+        ("/v1/webhooks", {"url": "https://intranet/"}, "single-label name"),
+        ("/v1/webhooks", {"url": "https://hooks.example.com/a\r\nb"}, "control characters"),
+        ("/v1/webhooks", {"url": "https://hooks.example.com/\u202e"}, "control characters"),
+        (
+            "/v1/webhooks",
+            {"url": "https://hooks.example.com/", "description": "ok\x1b[31m red\r\nfake line"},
+            "description may not contain control characters",
+        ),
+        ("/v1/watchlists", {"name": "zk\x1b[2J", "slugs": ["scroll"]}, "control characters"),
+        (
+            "/v1/watchlists",
+            {"name": "zk", "filters": [{"text": "a\u202eb"}]},
+            "filter text may not contain control characters",
+        ),
         ("/v1/webhooks", {"url": "https://a.example/", "event_types": ["nope"]}, ""),
     ],
 )

@@ -27,12 +27,14 @@ def test_every_operation_conforms(shared_loaded: Database) -> None:
     key = make_key(shared_loaded, ("read", "write")).secret
     app = create_app(settings_for(shared_loaded), database=shared_loaded, clock=lambda: NOW)
     try:
-        _fuzz(app, key)
+        fuzz(app, key)
     finally:
         app.state.dropscope.verifier.close()  # no lifespan runs here: close its connection
 
 
-def _fuzz(app: FastAPI, key: str) -> None:
+def fuzz(app: FastAPI, key: str, examples: int = EXAMPLES) -> None:
+    """Every operation of the app's OpenAPI schema, `examples` cases each, with `key`; fails
+    on a 5xx or an answer that does not conform to the schema."""
     schema = schemathesis.openapi.from_asgi("/v1/openapi.json", app)
 
     @schema.auth()
@@ -53,7 +55,7 @@ def _fuzz(app: FastAPI, key: str) -> None:
 
         @given(case=operation.as_strategy())
         @settings(
-            max_examples=EXAMPLES,
+            max_examples=examples,
             deadline=None,
             suppress_health_check=list(HealthCheck),
             database=None,

@@ -185,12 +185,12 @@ async def test_responses_kept_for_idempotency_keys_are_forgotten_after_their_ret
 
     def stored(key: str, age: timedelta) -> StoredResponse:
         return StoredResponse(
-            key, "POST", "/v1/projects", "h", 201, b"{}", "application/json", NOW - age
+            key, "POST", "/v1/projects", "h", 201, b"{}", "application/json", NOW - age, "key_a"
         )
 
     def kept(key: str) -> bool:
         with loaded.unit_of_work(read_only=True) as uow:
-            return uow.idempotency.get(key, "POST", "/v1/projects") is not None
+            return uow.idempotency.get(key, "POST", "/v1/projects", owner="key_a") is not None
 
     with loaded.unit_of_work() as uow:
         uow.idempotency.put(stored("old", timedelta(hours=25)))

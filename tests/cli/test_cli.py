@@ -99,6 +99,16 @@ def test_errors_are_one_line_with_exit_code(loaded, args, code, message) -> None
     assert "Traceback" not in r.output
 
 
+def test_a_bad_setting_is_one_line_naming_the_variable(
+    run, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("DROPSCOPE_SIGNUP", "maybe")
+    r = run("airdrops")
+    assert r.exit_code == 2
+    assert r.stderr.strip() == "error: DROPSCOPE_SIGNUP: Input should be 'closed' or 'open'"
+    assert "Traceback" not in r.output
+
+
 def test_project_profile_shows_rule_evidence_and_history(run) -> None:  # type: ignore[no-untyped-def]
     r = run("project", "starknet")
     assert r.exit_code == 0

@@ -70,11 +70,52 @@ def test_public_addresses(ip: str) -> None:
         "https://0177.0.0.1/",
         "https://127.1/",
         "https://[fe80::1%25eth0]/",
+        "https://localhost./",
+        "https://localhost。/",
+        "https://127。0。0。1/",
+        "https://１２７．０．０．１/",
+        "https://ⓛⓞⓒⓐⓛⓗⓞⓢⓣ/",
+        "https://Ｌocalhost/",
+        "https://metadata/",
+        "https://intranet/",
+        "https://intranet./",
+        "https://a..example/",
+        "https://ex ample.com/",
+        "https://hooks.example.com/\x1b[2J",
+        "https://hooks.example.com/a\r\nb",
+        "https://hooks.exa\tmple.com/",
+        "https://hooks.example.com/\u202e",
     ],
 )
 def test_forbidden_urls(url: str) -> None:
     with pytest.raises(InvalidInput):
         check_url(STRICT, url)
+
+
+@pytest.mark.parametrize(
+    ("url", "host"),
+    [
+        ("https://Hooks.Example.com./in", "hooks.example.com"),
+        ("https://bücher.example/in", "xn--bcher-kva.example"),
+        ("https://ＨＯＯＫＳ．example.com/", "hooks.example.com"),
+        ("https://_svc.example.com/", "_svc.example.com"),
+    ],
+)
+def test_the_host_is_judged_as_dns_sees_it(url: str, host: str) -> None:
+    assert check_url(STRICT, url).host == host
+
+
+def test_local_and_single_label_names_need_an_allowlist() -> None:
+    """With networks allowed (an internal deployment) they may be saved: the addresses they
+    resolve to are still checked at delivery."""
+    loose = TargetPolicy.of(False, ["10.0.0.0/8"])
+    assert check_url(loose, "https://intranet/").host == "intranet"
+    assert check_url(loose, "https://ⓛⓞⓒⓐⓛⓗⓞⓢⓣ./").host == "localhost"
+    with pytest.raises(InvalidInput, match="loopback"):
+        check_url(loose, "https://127。0。0。1/")
+    for url in ("https://intranet/", "https://localhost./"):
+        with pytest.raises(InvalidInput, match=r"single-label|local name"):
+            check_url(STRICT, url)
 
 
 def test_allowed_url_and_allowlist() -> None:

@@ -91,7 +91,11 @@ def test_create_saves_the_project_records_its_status_and_bumps_once(db: Database
 def test_a_competitor_may_be_another_project_or_a_peer(nova: Database) -> None:
     with nova.unit_of_work() as uow:
         orbit = create_project(
-            uow, make_project_file(slug="orbit", competitors=["nova", "arbitrum"]), NOW
+            uow,
+            make_project_file(
+                slug="orbit", name="Orbit", aliases=[], competitors=["nova", "arbitrum"]
+            ),
+            NOW,
         )
     assert orbit.competitors == ("nova", "arbitrum")
 

@@ -200,22 +200,30 @@ def test_the_ssrf_policy_is_applied_when_connecting(
     database: Database, receiver: Receiver, host: str, expected: str
 ) -> None:
     """Saved while loopback was allowed; delivered under a policy that forbids it (a name is
-    resolved and every address checked): refused, nothing sent."""
+    resolved and every address checked): refused, nothing sent, and failed at once (not
+    retried for days), the reason in the attempt log."""
     loose = fast_settings(database)
     me, _ = setup(database, f"http://{host}:{receiver.port}/hook", loose)
     pings(database, me, 1)
     strict = fast_settings(database, webhook_allowed_networks=())
 
-    async def one_round() -> None:
+    async def rounds() -> None:
         async with Dispatcher(database, DispatchConfig.of(strict), resolver=_rebinding) as d:
-            await d.run_once()
+            for _ in range(3):
+                await d.run_once()
+                await asyncio.sleep(0.06)  # past the backoff a retry would wait
 
-    run(one_round())
+    run(rounds())
     with database.unit_of_work(read_only=True) as uow:
         (d,) = uow.webhooks.deliveries(me, endpoint_id(database, me))
+        (a,) = uow.webhooks.attempts(d.id)
     assert d.last_status is None
     assert expected in (d.last_error or "")
-    assert d.state.value == "pending"  # retried later, in case the policy changes
+    assert d.state.value == "failed"
+    assert d.attempts == 1
+    assert a.status_code is None
+    assert expected in (a.error or "")
+    assert "not retried" in (a.error or "")
     assert receiver.requests() == []
 
 

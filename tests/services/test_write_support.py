@@ -124,6 +124,9 @@ def test_racing_writers_lose_no_bump(database: Database) -> None:
     assert version(database) == 2 * rounds
 
 
+OWNER = "key_4mZt0bW7kLm2Xc8R"  # the API key that sent the requests
+
+
 def _response(**overrides: object) -> StoredResponse:
     values: dict[str, object] = {
         "key": "3f1c-retry-me",
@@ -134,6 +137,7 @@ def _response(**overrides: object) -> StoredResponse:
         "response_body": b'{"slug": "nova", "name": "Nov\xc3\xa1"}',
         "content_type": "application/json",
         "created_at": NOW,
+        "owner": OWNER,
     }
     return StoredResponse(**(values | overrides))  # type: ignore[arg-type]
 
@@ -141,19 +145,33 @@ def _response(**overrides: object) -> StoredResponse:
 def test_idempotency_put_then_get(database: Database) -> None:
     stored = _response()
     with database.unit_of_work() as uow:
-        assert uow.idempotency.get(stored.key, "POST", "/v1/projects") is None
+        assert uow.idempotency.get(stored.key, "POST", "/v1/projects", owner=OWNER) is None
         uow.idempotency.put(stored)
     with database.unit_of_work() as uow:
-        assert uow.idempotency.get(stored.key, "POST", "/v1/projects") == stored
-        assert uow.idempotency.get(stored.key, "PATCH", "/v1/projects") is None
-        assert uow.idempotency.get(stored.key, "POST", "/v1/projects/nova") is None
-        assert uow.idempotency.get("other-key", "POST", "/v1/projects") is None
+        assert uow.idempotency.get(stored.key, "POST", "/v1/projects", owner=OWNER) == stored
+        assert uow.idempotency.get(stored.key, "PATCH", "/v1/projects", owner=OWNER) is None
+        assert uow.idempotency.get(stored.key, "POST", "/v1/projects/nova", owner=OWNER) is None
+        assert uow.idempotency.get("other-key", "POST", "/v1/projects", owner=OWNER) is None
         # The same key on another method or path is another request.
         uow.idempotency.put(_response(method="PATCH", path="/v1/projects/nova", status_code=200))
     with database.unit_of_work() as uow:
-        again = uow.idempotency.get(stored.key, "PATCH", "/v1/projects/nova")
+        again = uow.idempotency.get(stored.key, "PATCH", "/v1/projects/nova", owner=OWNER)
     assert again is not None
     assert again.status_code == 200
+
+
+def test_idempotency_responses_are_per_owner(database: Database) -> None:
+    with database.unit_of_work() as uow:
+        uow.idempotency.put(_response())
+        other = _response(owner="key_someoneElse0000", status_code=200, response_body=b"{}")
+        uow.idempotency.put(other)  # the same key, method and path: another owner's
+    with database.unit_of_work() as uow:
+        assert uow.idempotency.get("3f1c-retry-me", "POST", "/v1/projects", owner=OWNER) == (
+            _response()
+        )
+        got = uow.idempotency.get("3f1c-retry-me", "POST", "/v1/projects", owner=other.owner)
+        assert got == other
+        assert uow.idempotency.get("3f1c-retry-me", "POST", "/v1/projects", owner="key_x") is None
 
 
 def test_idempotency_duplicate_is_a_conflict_and_keeps_the_first(database: Database) -> None:
@@ -163,9 +181,13 @@ def test_idempotency_duplicate_is_a_conflict_and_keeps_the_first(database: Datab
         with pytest.raises(Conflict, match="already stored for idempotency key '3f1c-retry-me'"):
             uow.idempotency.put(_response(status_code=500, response_body=b"other"))
         # The transaction is still usable after the refusal.
-        assert uow.idempotency.get("3f1c-retry-me", "POST", "/v1/projects") == _response()
+        assert (
+            uow.idempotency.get("3f1c-retry-me", "POST", "/v1/projects", owner=OWNER) == _response()
+        )
     with database.unit_of_work() as uow:
-        assert uow.idempotency.get("3f1c-retry-me", "POST", "/v1/projects") == _response()
+        assert (
+            uow.idempotency.get("3f1c-retry-me", "POST", "/v1/projects", owner=OWNER) == _response()
+        )
 
 
 def test_idempotency_needs_aware_times_and_forgets_old_responses(database: Database) -> None:
@@ -177,5 +199,5 @@ def test_idempotency_needs_aware_times_and_forgets_old_responses(database: Datab
     with database.unit_of_work() as uow:
         assert uow.idempotency.delete_before(NOW - timedelta(days=1)) == 1
     with database.unit_of_work() as uow:
-        assert uow.idempotency.get("old", "POST", "/v1/projects") is None
-        assert uow.idempotency.get("new", "POST", "/v1/projects") is not None
+        assert uow.idempotency.get("old", "POST", "/v1/projects", owner=OWNER) is None
+        assert uow.idempotency.get("new", "POST", "/v1/projects", owner=OWNER) is not None

@@ -3,6 +3,8 @@ unreachable or misnamed database gives."""
 
 from __future__ import annotations
 
+import os
+import stat
 import threading
 import time
 from pathlib import Path
@@ -32,6 +34,28 @@ def sqlite_engine(tmp_path: Path):
     migrate(engine)
     yield engine
     engine.dispose()
+
+
+def test_a_new_sqlite_database_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    """It holds webhook secrets: the file is created 0600 (SQLite gives its -wal and -shm
+    files the same mode), the folder dropscope makes for it 0700, under a umask that would
+    let anyone read them."""
+    folder = tmp_path / "made-here"
+    path = folder / "dropscope.db"
+    umask = os.umask(0o022)
+    try:
+        engine = create_engine_for(f"sqlite:///{path}")
+        try:
+            migrate(engine)
+            with engine.connect() as connection:  # WAL: -wal and -shm live while it is open
+                connection.exec_driver_sql("SELECT count(*) FROM sources").scalar()
+                for made in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+                    assert stat.S_IMODE(made.stat().st_mode) == 0o600, made
+        finally:
+            engine.dispose()
+    finally:
+        os.umask(umask)
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
 
 
 def test_sqlite_file_folder_is_created_and_pragmas_set(

@@ -24,7 +24,7 @@ from dropscope.api.deps import Api, reject_unknown_params
 from dropscope.api.fastpath import CachedReads
 from dropscope.api.gate import Gate
 from dropscope.api.mcp import mount_mcp
-from dropscope.api.middleware import ConditionalGet, RequestContext
+from dropscope.api.middleware import BodyLimit, ConditionalGet, RequestContext
 from dropscope.api.routes import (
     accounts,
     airdrops,
@@ -38,17 +38,20 @@ from dropscope.api.routes import (
     watchlists,
     webhooks,
 )
+from dropscope.api.server import HTTP_LIMITS, HttpLimits
 from dropscope.clock import Clock, system_clock
 from dropscope.config import Settings
 from dropscope.domain.access import Scope
 from dropscope.errors import DropscopeError
 from dropscope.services import assistant as assistant_service
+from dropscope.services.assistant import Assistant
 from dropscope.services.database import Database
 from dropscope.services.key_auth import verifier_for
 from dropscope.services.keys import keys_service
+from dropscope.services.public_ask import budget_for
 from dropscope.services.ratelimit import Limiter, build_limiter
 from dropscope.services.webhook_dispatch import DispatchConfig, Dispatcher
-from dropscope.web import PUBLIC_PREFIXES, Site, dashboard_routes
+from dropscope.web import Site, dashboard_routes, docs_routes
 
 DESCRIPTION = """
 Open crypto airdrop research: projects, funding, investors and past airdrops, every fact
@@ -77,10 +80,13 @@ def create_app(
     database: Database | None = None,
     clock: Clock = system_clock,
     limiter: Limiter | None = None,
+    assistant: Assistant | None = None,
 ) -> FastAPI:
     """Build the app. Pass `database` to share one (tests); `clock` to fix "now" for
     everything the app dates (the board's today, rate-limit windows and month quotas, usage,
-    idempotency retention); `limiter` to count rate limits elsewhere."""
+    idempotency retention, the public Ask page's budget); `limiter` to count rate limits
+    elsewhere; `assistant` to answer POST /v1/ask and /ask with it (tests: a fake
+    generator)."""
     db = database or Database(settings.database_url, echo=settings.sql_echo)
     key_service = keys_service(settings, db)
     verifier = verifier_for(settings, db, key_service.peppers)
@@ -93,13 +99,14 @@ def create_app(
         lease_seconds=settings.ratelimit_lease_seconds,
         watch_keys=verifier.remote,
     )
+    ask_budget = budget_for(settings)  # the public Ask page's paid answers (per hour, day)
 
     def read_version() -> int:
         with db.unit_of_work(read_only=True) as uow:
             return uow.meta.data_version()
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
         flusher = asyncio.create_task(_flush_usage(verifier.usage.flush, settings))
         keeper = asyncio.create_task(_housekeeping(db, settings, clock))
         if settings.assistant_warm_on_start:  # the first /v1/ask, /ask or MCP call won't wait
@@ -109,7 +116,9 @@ def create_app(
         if settings.webhook_dispatch_in_serve:  # webhooks delivered by this worker too
             dispatcher = asyncio.create_task(_dispatch(db, settings, stop_dispatch, clock))
         async with mcp_running():  # the MCP server's session manager (api/mcp.py)
-            yield
+            # the state goes to the server too: `dropscope serve`'s HTTP protocol reads the
+            # connection limits from it (api/server.py)
+            yield {HTTP_LIMITS: HttpLimits.of(settings)}
         stop_dispatch.set()
         if dispatcher is not None:
             await dispatcher
@@ -119,6 +128,7 @@ def create_app(
                 await task
         await verifier.usage.flush()  # this worker's last batch of key usage
         verifier.close()
+        ask_budget.close()
         if limiter is None:
             await counters.aclose()
         if database is None:
@@ -129,7 +139,7 @@ def create_app(
         version=__version__,
         description=DESCRIPTION,
         openapi_url="/v1/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # /docs is served below, from the package (web/docs.py), not a CDN
         redoc_url=None,
         lifespan=lifespan,
         dependencies=[Depends(reject_unknown_params)],
@@ -145,6 +155,7 @@ def create_app(
         cache=ResponseCache(read_version, recheck_seconds=settings.api_cache_recheck_seconds),
         keys=key_service,
         verifier=verifier,
+        assistant=assistant,
     )
     errors.install(app)
     app.include_router(health.router)
@@ -169,23 +180,27 @@ def create_app(
         clock=clock,
         data_version=api.cache.version,
         assistant=lambda: ask.assistant(api),  # /ask: the same assistant as POST /v1/ask
+        ask_budget=ask_budget,  # ... but its paid answers are limited (services/public_ask.py)
     )
     app.router.routes.extend(dashboard_routes(site))
+    app.router.routes.extend(docs_routes(title=app.title, openapi_url="/v1/openapi.json"))
     # Middleware, innermost first (each add wraps the ones before it):
-    # RequestContext > Gate > CachedReads > ConditionalGet > routes.
+    # RequestContext > BodyLimit > Gate > CachedReads > ConditionalGet > routes.
     app.add_middleware(ConditionalGet)
     # -- cached GETs answered before the framework (api/fastpath.py), once the gate passed them
     app.add_middleware(CachedReads, cache=api.cache, today=api.today)
     # -- API key, rate limit and (with Redis) keys version in one layer (api/gate.py): puts
-    #    the Caller in scope["state"]["caller"], or answers 401 / 403 / 429 / 503; the
-    #    dashboard's pages are public: no key asked, nothing counted
+    #    the Caller in scope["state"]["caller"], or answers 401 / 403 / 429 / 503. Only
+    #    paths under /v1 and /mcp need a key; the dashboard's pages, docs, health and 404s
+    #    are public: no key asked, nothing counted
     app.add_middleware(
         Gate,
         verifier=verifier,
         limiter=counters,
         clock=clock,
-        public=PUBLIC_PREFIXES,
     )
+    # -- request bodies over `http_max_body_bytes`: 413 before anything reads them, key or not
+    app.add_middleware(BodyLimit, max_bytes=settings.http_max_body_bytes)
     app.add_middleware(RequestContext)
     return app
 

@@ -2,11 +2,12 @@
 that mark an authenticated response, and the scope each route requires.
 
 The checks themselves run in `api.gate.Gate` (key, rate limit, keys version in one layer).
-Open without a key: ``/healthz``, ``/readyz``, ``/docs``, ``/v1/openapi.json`` and
-``POST /v1/accounts`` (sign-up, 404 unless enabled), and the paths outside ``/v1/`` under
-the `public` prefixes given to the gate (the web dashboard's pages, `is_public`: ``/v1``
-requests never look at that list). A key comes in ``Authorization: Bearer <key>`` or,
-failing that, ``X-API-Key: <key>``.
+A key is needed for every path under ``/v1`` and ``/mcp`` (`is_protected`), whether or not a
+route serves it, so an unauthenticated caller learns nothing about which API routes exist;
+of those, ``/v1/openapi.json`` and ``POST /v1/accounts`` (sign-up, 404 unless enabled) are
+open (`is_open`). Every other path is public: the web dashboard's pages, ``/docs``,
+``/healthz``, ``/readyz``, and, for a path no route serves, a 404. A key comes in
+``Authorization: Bearer <key>`` or, failing that, ``X-API-Key: <key>``.
 
 Routes declare `requires(Scope.X)`: 403 when the key lacks the scope (admin does not imply
 read or write). It also declares both schemes in OpenAPI.
@@ -14,6 +15,7 @@ read or write). It also declares both schemes in OpenAPI.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Annotated
 
@@ -27,7 +29,13 @@ from dropscope.services.key_auth import MISSING_KEY
 
 OPEN_PREFIXES: tuple[str, ...] = ("/healthz", "/readyz", "/docs", "/v1/openapi.json")
 OPEN_ROUTES: frozenset[tuple[str, str]] = frozenset({("POST", "/v1/accounts")})
+PROTECTED_PREFIXES: tuple[str, ...] = ("/v1", "/mcp")  # a key needed, unless open
 VARY = b"Authorization, X-API-Key"
+MALFORMED_AUTHORIZATION = (
+    "the Authorization header is malformed: send 'Authorization: Bearer <key>' (the word "
+    "Bearer, a space, the key)"
+)
+_BEARER = re.compile(r"bearer +([A-Za-z0-9._~+/-]+=*)", re.IGNORECASE)  # RFC 6750 §2.1
 
 bearer_scheme = HTTPBearer(
     auto_error=False,
@@ -50,21 +58,29 @@ def is_open(method: str, path: str) -> bool:
     return any(path == p or path.startswith(p + "/") for p in OPEN_PREFIXES)
 
 
-def is_public(path: str, prefixes: tuple[str, ...]) -> bool:
-    """`path` is outside /v1/ and is one of `prefixes` or below one (e.g. /projects/x)."""
-    if path.startswith("/v1/"):
+def is_protected(path: str, prefixes: tuple[str, ...] = PROTECTED_PREFIXES) -> bool:
+    """`path` is one of `prefixes` or below one (``/v1``, ``/v1/x``; not ``/v1x``)."""
+    if not path.startswith(prefixes):  # the dashboard's pages, in one C call
         return False
     return any(path == p or path.startswith(p + "/") for p in prefixes)
 
 
 def presented_key(scope: AsgiScope) -> tuple[str | None, bool]:
-    """(the key, whether it came in X-API-Key). A Bearer credential wins over X-API-Key."""
+    """(the key, whether it came in X-API-Key). A Bearer credential wins over X-API-Key.
+
+    ``Authorization: Bearer <key>`` is the scheme in any case, one or more spaces (RFC 9110
+    §11.4 allows nothing else: no tab) and a token68. A header that starts with the Bearer
+    scheme but is not that (a tab after it, no key, a key with a space in it) is refused,
+    `Unauthorized` with `MALFORMED_AUTHORIZATION`: ignoring it would answer "no key" to a
+    client that sent one. Another scheme (``Basic`` for a proxy in front) is left alone."""
     api_key: str | None = None
     for name, value in scope.get("headers", ()):
         if name == b"authorization":
-            scheme, _, credential = value.decode("latin-1").partition(" ")
-            if scheme.lower() == "bearer" and credential.strip():
-                return credential.strip(), False
+            text = value.decode("latin-1").strip(" \t")
+            if (bearer := _BEARER.fullmatch(text)) is not None:
+                return bearer.group(1), False
+            if text[:6].lower() == "bearer":
+                raise Unauthorized(MALFORMED_AUTHORIZATION)
         elif name == b"x-api-key" and value.strip():
             api_key = value.decode("latin-1").strip()
     return api_key, api_key is not None

@@ -1,14 +1,21 @@
-"""What routes share: the API state, strict query parameters, and cached JSON responses."""
+"""What routes share: the API state, strict query parameters, and cached JSON responses.
+
+Query parameters are strict: an undeclared one is refused (`reject_unknown_params`), and so
+is any value holding a control character (NUL, TAB, ESC, DEL, U+0080–U+009F …: a NUL in a
+text search would otherwise match everything); a date is `IsoDate`, YYYY-MM-DD only.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 from urllib.parse import urlencode
 
 from fastapi import Request
+from pydantic import BeforeValidator
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
@@ -18,12 +25,28 @@ from dropscope.api.middleware import etag_of
 from dropscope.config import Settings
 from dropscope.domain.assess import AssessParams
 from dropscope.errors import InvalidInput
+from dropscope.services.assistant import Assistant
 from dropscope.services.database import Database, UnitOfWork
 from dropscope.services.key_auth import KeyVerifier
 from dropscope.services.keys import KeysService
 
 T = TypeVar("T")
 DATA_CACHE_CONTROL = "no-cache"  # always revalidate: cheap with ETag, never stale after a write
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _iso_date(value: object) -> object:
+    """Only YYYY-MM-DD (or a `date`, for defaults): pydantic's `date` alone also takes a
+    number as a Unix time (``as_of=0`` would be 1970-01-01) and other spellings."""
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        return value
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    raise ValueError("expected a date as YYYY-MM-DD, e.g. 2024-01-05")
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 
 
 @dataclass
@@ -36,6 +59,7 @@ class Api:
     cache: ResponseCache
     keys: KeysService
     verifier: KeyVerifier
+    assistant: Assistant | None = None  # given to create_app (tests); else the process's
 
     @property
     def params(self) -> AssessParams:
@@ -57,7 +81,15 @@ _ALLOWED: dict[int, frozenset[str]] = {}
 
 def reject_unknown_params(request: Request) -> None:
     """400 for a query parameter the route does not declare (a typo would otherwise be
-    ignored silently, and the client would get an unfiltered answer)."""
+    ignored silently, and the client would get an unfiltered answer), and for a name or
+    value holding a control character (no parameter takes one)."""
+    for name, value in request.query_params.multi_items():
+        if _CONTROL.search(name) or _CONTROL.search(value):
+            shown = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", name)[:40]
+            raise InvalidInput(
+                f"query parameter {shown!r} holds a control character; none is allowed",
+                fields=((f"query.{shown}", "contains a control character"),),
+            )
     route = request.scope.get("route")
     dependant = getattr(route, "dependant", None)
     if dependant is None:

@@ -13,7 +13,11 @@
     anything else             500   (no details leak; the request id is in the body)
 
 Request validation errors (bad query values, bad bodies) answer 400 with an `errors` list of
-`{loc, msg}`; unknown routes 404 and wrong methods 405, in the same format.
+`{loc, msg}`; unknown routes 404 and wrong methods 405, in the same format. A 405's `Allow`
+lists every method the path takes (Starlette's names only those of the first route that
+matched the path). A path that no route serves but would with its trailing slash added or
+removed is redirected (307) there with a relative `Location` (Starlette's `redirect_slashes`,
+off, built an absolute URL from the request's `Host` header: whatever host the client named).
 """
 
 from __future__ import annotations
@@ -24,7 +28,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Match
 from starlette.types import Scope
 
 from dropscope.api.json import dumps
@@ -147,9 +152,50 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else _TITLES.get(exc.status_code, "Error")
-    if exc.status_code == 404 and detail == "Not Found":
+    headers = dict(exc.headers or {})
+    if exc.status_code == 404 and detail == "Not Found":  # the router's: no route matched
+        if (elsewhere := _with_other_slash(request)) is not None:
+            return RedirectResponse(elsewhere)
         detail = f"no resource at {request.url.path}"
-    return problem(exc.status_code, detail, request=request, headers=dict(exc.headers or {}))
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(_allowed_methods(request.scope)) or headers.get("Allow", "")
+    return problem(exc.status_code, detail, request=request, headers=headers)
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _matches(scope: Scope, method: str, path: str, want: Match) -> bool:
+    """Whether a route of the app matches `method` and `path` at least as well as `want`."""
+    probe = {
+        "type": "http",
+        "method": method,
+        "path": path,
+        "root_path": scope.get("root_path", ""),
+    }
+    probe.update(headers=[], query_string=b"")
+    routes = getattr(scope.get("router"), "routes", ())
+    return any(route.matches(probe)[0].value >= want.value for route in routes)
+
+
+def _allowed_methods(scope: Scope) -> list[str]:
+    """Every method some route takes at the request's path."""
+    return [m for m in _METHODS if _matches(scope, m, scope["path"], Match.FULL)]
+
+
+def _with_other_slash(request: Request) -> str | None:
+    """The request's path and query with the trailing slash added or removed, when a route
+    serves that path; else None. Relative, and never `//…` (another host)."""
+    path: str = request.scope["path"]
+    if path == "/":
+        return None
+    other = path.rstrip("/") if path.endswith("/") else path + "/"
+    if not other or other.startswith("//"):
+        return None
+    if not _matches(request.scope, request.method, other, Match.PARTIAL):
+        return None
+    query = request.scope.get("query_string", b"").decode("latin-1")
+    return other + (f"?{query}" if query else "")  # the path includes any root_path
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
@@ -158,7 +204,8 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 
 
 def install(app: FastAPI) -> None:
-    """Register the handlers on `app`."""
+    """Register the handlers on `app` (and redirect trailing slashes from the 404 one)."""
+    app.router.redirect_slashes = False  # absolute, from the Host header: `_with_other_slash`
     app.add_exception_handler(DropscopeError, _dropscope_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

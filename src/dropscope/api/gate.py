@@ -1,8 +1,10 @@
 """The gate every `/v1` request passes: API key, rate limit and keys version, in ONE
 pure-ASGI layer.
 
-For a request that is not open (`api.auth.is_open`: health, docs, OpenAPI, sign-up; nor
-public, `api.auth.is_public`: the web dashboard's pages):
+For a request under ``/v1`` or ``/mcp`` (`api.auth.is_protected`: every such path, served
+or not, so that a caller without a key learns nothing of the API's routes; every other path,
+the dashboard's pages, docs, health or a 404, passes untouched) that is not open
+(`api.auth.is_open`: the OpenAPI document, sign-up):
 
 1. **Key**: taken from ``Authorization: Bearer <key>`` or ``X-API-Key``, verified by the
    worker's `KeyVerifier` (format and checksum, keyed hash, state, expiry, IP allowlist).
@@ -39,11 +41,12 @@ from starlette.types import ASGIApp, Receive, Send
 from starlette.types import Scope as AsgiScope
 
 from dropscope.api.auth import (
+    PROTECTED_PREFIXES,
     VARY,
     client_ip,
     credential_headers,
     is_open,
-    is_public,
+    is_protected,
     presented_key,
 )
 from dropscope.api.errors import error_response
@@ -64,10 +67,10 @@ class Gate:
         verifier: KeyVerifier,
         limiter: Limiter,
         clock: Callable[[], datetime],
-        public: tuple[str, ...] = (),
+        protected: tuple[str, ...] = PROTECTED_PREFIXES,
     ) -> None:
         self.app = app
-        self.public = public  # path prefixes outside /v1 open to all (the web dashboard)
+        self.protected = protected  # path prefixes that need a key (/v1, /mcp)
         self.verifier = verifier
         self.limiter = limiter
         self.clock = clock  # one reading per request, for the key check and the limit
@@ -75,15 +78,16 @@ class Gate:
     async def __call__(self, scope: AsgiScope, receive: Receive, send: Send) -> None:
         if (
             scope["type"] != "http"
+            or not is_protected(scope["path"], self.protected)
             or is_open(scope["method"], scope["path"])
-            or (not scope["path"].startswith("/v1/") and is_public(scope["path"], self.public))
         ):
             await self.app(scope, receive, send)
             return
-        key, via_header = presented_key(scope)
         state: MutableMapping[str, Any] = scope.setdefault("state", {})
         decision: Decision | None = None
+        via_header = False
         try:
+            key, via_header = presented_key(scope)  # 401 for a malformed Authorization
             if key is None:
                 raise Unauthorized(MISSING_KEY)
             ip, now = client_ip(scope), self.clock()

@@ -14,9 +14,11 @@ from collections.abc import Callable, MutableMapping
 from typing import Any
 
 from pydantic_core import to_json
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dropscope.api.accesslog import BufferedLineHandler
+from dropscope.api.errors import problem
 
 access_log = logging.getLogger("dropscope.access")
 
@@ -95,6 +97,61 @@ class RequestContext:
                     }
                 )
                 self._write(line.decode())
+
+
+class BodyLimit:
+    """Refuses a request body over `max_bytes` with 413 problem+json, before the app reads or
+    parses any of it: on its Content-Length, before a byte of the body is read; a chunked
+    body (no length given) is read here up to the limit, and refused as soon as it passes
+    it, else handed on whole. The 413 closes the connection, so the rest of the body is
+    never read. One limit for every path: /v1, /mcp and the dashboard."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length, chunked = None, False
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length":
+                length = value
+            elif name == b"transfer-encoding":
+                chunked = True
+        if length is not None:  # the server sends no more than it says
+            if length.isdigit() and int(length) > self.max_bytes:
+                await self._refuse(scope, receive, send)
+            else:
+                await self.app(scope, receive, send)
+            return
+        if not chunked and scope.get("http_version") != "2":  # HTTP/1: no length, no body
+            await self.app(scope, receive, send)
+            return
+        body, more = bytearray(), True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":  # the client left
+                return
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > self.max_bytes:
+                await self._refuse(scope, receive, send)
+                return
+        whole: list[Message] = [{"type": "http.request", "body": bytes(body), "more_body": False}]
+
+        async def replay() -> Message:
+            return whole.pop() if whole else await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        detail = f"the request body exceeds {self.max_bytes} bytes"
+        response = problem(
+            413, detail, request=Request(scope), kind="too-large", headers={"Connection": "close"}
+        )
+        await response(scope, receive, send)
 
 
 def etag_of(body: bytes) -> str:

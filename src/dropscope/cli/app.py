@@ -15,7 +15,7 @@ from dropscope.cli import board, data, history, investors, keys, project, serve,
 from dropscope.cli import ingest as ingest_cli
 from dropscope.cli import mcp as mcp_cli
 from dropscope.cli.context import AppContext
-from dropscope.config import Settings
+from dropscope.cli.errors import settings_or_exit
 
 app = typer.Typer(
     name="dropscope",
@@ -40,7 +40,7 @@ def _root(
     ),
 ) -> None:
     """Settings come from DROPSCOPE_* environment variables (see README)."""
-    app_ctx = AppContext(settings=Settings(), out=Console(), err=Console(stderr=True))
+    app_ctx = AppContext(settings=settings_or_exit(), out=Console(), err=Console(stderr=True))
     ctx.obj = app_ctx
     ctx.call_on_close(app_ctx.close)
 

@@ -11,7 +11,10 @@ from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
 import typer
+from pydantic import ValidationError
 
+from dropscope.config import Settings
+from dropscope.domain.text import visible
 from dropscope.errors import DropscopeError, InvalidInput, NotFound, StorageError
 
 P = ParamSpec("P")
@@ -29,10 +32,12 @@ def exit_code(error: DropscopeError) -> int:
 
 
 def one_line(error: DropscopeError) -> str:
+    """`error: <message>` on one line, control characters made visible (a message may
+    quote what a user typed)."""
     hint = ""
     if isinstance(error, NotFound) and error.suggestions:
         hint = f" (did you mean {' or '.join(error.suggestions)}?)"
-    return f"error: {error.message}{hint}"
+    return visible(f"error: {error.message}{hint}")
 
 
 def handle_errors(command: Callable[P, R]) -> Callable[P, R]:
@@ -47,3 +52,16 @@ def handle_errors(command: Callable[P, R]) -> Callable[P, R]:
             raise typer.Exit(exit_code(exc)) from None
 
     return wrapper
+
+
+def settings_or_exit() -> Settings:
+    """The settings from the environment; a bad DROPSCOPE_* value ends the command with one
+    line naming the variable (exit code 2), not a validation traceback."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else ""
+        name = f"DROPSCOPE_{field.upper()}" if field else "a DROPSCOPE_ setting"
+        print(visible(f"error: {name}: {first['msg']}"), file=sys.stderr)
+        raise typer.Exit(2) from None

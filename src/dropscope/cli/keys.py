@@ -13,7 +13,7 @@ from rich.table import Table
 
 from dropscope.cli.context import AppContext
 from dropscope.cli.errors import handle_errors
-from dropscope.cli.output import Format, print_json
+from dropscope.cli.output import Format, print_json, shown
 from dropscope.domain.keys import ApiKey, KeyStatus, parse_scopes
 from dropscope.errors import InvalidInput
 from dropscope.services import accounts as accounts_service
@@ -83,7 +83,7 @@ def _table(keys: list[ApiKey], now: datetime, title: str) -> Table:
         t.add_row(
             k.id,
             k.display + "…",
-            k.name,
+            shown(k.name),
             k.account_id,
             ",".join(sorted(s.value for s in k.scopes)),
             k.plan,
@@ -185,7 +185,9 @@ def _state_command(name: str, doc: str) -> None:
         if fmt is Format.JSON:
             print_json(app_ctx.out, key_json(key, app_ctx.now))
             return
-        app_ctx.out.print(f"{key.id} ({key.display}…, {key.name}): {key.status_at(app_ctx.now)}")
+        app_ctx.out.print(
+            f"{key.id} ({key.display}…, {shown(key.name)}): {key.status_at(app_ctx.now)}"
+        )
 
 
 _state_command("disable", "Disable a key (reversible); effective on the next request.")
@@ -208,7 +210,9 @@ def expire(
     if fmt is Format.JSON:
         print_json(app_ctx.out, key_json(key, now))
         return
-    app_ctx.out.print(f"{key.id} ({key.display}…, {key.name}) expires {_when(key.expires_at)} UTC")
+    app_ctx.out.print(
+        f"{key.id} ({key.display}…, {shown(key.name)}) expires {_when(key.expires_at)} UTC"
+    )
 
 
 @app.command("usage")
@@ -245,7 +249,7 @@ def usage(
         last = u.days[-1] if u.days else None
         t.add_row(
             u.key.id,
-            u.key.name,
+            shown(u.key.name),
             u.key.account_id,
             f"{u.total:,}",
             str(last[0]) if last else "–",
@@ -272,8 +276,13 @@ def audit(
     for col in ("At", "Event", "Key", "Account", "IP", "Detail"):
         t.add_column(col)
     for e in events:
-        detail = ", ".join(f"{k}={v}" for k, v in e.detail.items())
+        detail = shown(", ".join(f"{k}={v}" for k, v in e.detail.items()))
         t.add_row(
-            _when(e.at), e.kind.value, e.key_id or "–", e.account_id or "–", e.ip or "–", detail
+            _when(e.at),
+            e.kind.value,
+            e.key_id or "–",
+            e.account_id or "–",
+            shown(e.ip or "–"),
+            detail,
         )
     app_ctx.out.print(t)

@@ -1,4 +1,5 @@
-"""Output helpers shared by the commands: JSON/CSV conversion, number formatting, console."""
+"""Output helpers shared by the commands: JSON/CSV conversion, number formatting, console,
+and `shown`, through which every command prints text that came from a user."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ from enum import Enum, StrEnum
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 
 from dropscope.domain.scoring import format_usd
+from dropscope.domain.text import is_control, visible
 
 
 class Format(StrEnum):
@@ -40,8 +43,28 @@ def jsonable(obj: Any) -> Any:
     return obj
 
 
+def shown(value: object) -> str:
+    """Text from a user (a name, a description, a URL, an error a receiver sent back) as a
+    command may print it with rich: every control character made visible (ESC as `\\x1b`,
+    CR as `\\x0d`, RIGHT-TO-LEFT OVERRIDE as `\\u202e`), so nothing reaches the terminal
+    that moves the cursor, rewrites a line or starts an escape sequence, and rich markup
+    escaped, so `[red]` prints as it is. Use it for table cells and in `console.print`."""
+    return escape(visible(str(value)))
+
+
+def _json_safe(text: str) -> str:
+    """JSON text with the control characters `json.dumps(ensure_ascii=False)` leaves as they
+    are (DEL, the C1 controls, bidirectional controls) written as `\\uXXXX` escapes: the same
+    JSON, safe for a terminal. (It escapes every C0 control inside strings itself; the
+    newlines left are the indentation's.)"""
+    if text.isascii() and "\x7f" not in text:
+        return text
+    return "".join(f"\\u{ord(c):04x}" if c != "\n" and is_control(c) else c for c in text)
+
+
 def print_json(console: Console, data: Any) -> None:
-    console.file.write(json.dumps(jsonable(data), indent=2, ensure_ascii=False) + "\n")
+    text = json.dumps(jsonable(data), indent=2, ensure_ascii=False)
+    console.file.write(_json_safe(text) + "\n")
 
 
 def print_csv(console: Console, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:

@@ -14,6 +14,7 @@ from dropscope.errors import InvalidInput
 from dropscope.services.accounts import ensure_admin_key
 from dropscope.services.keys import CreatedKey, keys_service
 
+HTTP_PROTOCOL = "dropscope.api.server:GuardedHttpToolsProtocol"  # api/server.py
 MANY_WORKERS_NEED_REDIS = (
     "--workers {workers} needs shared rate-limit counters: set DROPSCOPE_REDIS_URL "
     "(e.g. redis://127.0.0.1:6379/0), or serve with --workers 1"
@@ -105,6 +106,8 @@ def register(app: typer.Typer) -> None:
         )
         # workers build the assistant's index as they start, unless the operator said no
         os.environ.setdefault("DROPSCOPE_ASSISTANT_WARM_ON_START", "true")
+        settings = app_ctx.settings
+        proxies = settings.forwarded_allow_ips
         uvicorn.run(
             "dropscope.api.app:create_app_from_env",
             factory=True,
@@ -112,7 +115,14 @@ def register(app: typer.Typer) -> None:
             port=port,
             workers=workers,
             loop="uvloop",
-            http="httptools",
+            # httptools, with a connection cap, header and body deadlines and a header size
+            # limit (api/server.py; it reads them from the app the worker builds)
+            http=HTTP_PROTOCOL,
+            timeout_keep_alive=settings.http_keep_alive_seconds,
+            # X-Forwarded-For / -Proto only from the proxies the operator names (uvicorn's
+            # default believes them from 127.0.0.1: anyone on this host could pick an address)
+            proxy_headers=bool(proxies),
+            forwarded_allow_ips=proxies or None,
             access_log=False,
             log_config=log_config(log_level),
             server_header=False,

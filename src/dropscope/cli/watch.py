@@ -11,7 +11,7 @@ from rich.table import Table
 
 from dropscope.cli.context import AppContext
 from dropscope.cli.errors import handle_errors
-from dropscope.cli.output import Format, print_json
+from dropscope.cli.output import Format, print_json, shown
 from dropscope.domain.events import Event, parse_types
 from dropscope.domain.watchlists import SavedFilter, Watchlist
 from dropscope.services import watchlists as service
@@ -38,8 +38,9 @@ def _show(app_ctx: AppContext, w: Watchlist, fmt: Format) -> None:
     if fmt is Format.JSON:
         print_json(app_ctx.out, watchlist_json(w))
         return
-    filters = "; ".join(_describe(f) for f in w.filters) or "–"
-    app_ctx.out.print(f"{w.id} [bold]{w.name}[/bold]: {', '.join(w.slugs) or '–'} | {filters}")
+    filters = shown("; ".join(_describe(f) for f in w.filters) or "–")
+    slugs = shown(", ".join(w.slugs) or "–")
+    app_ctx.out.print(f"{shown(w.id)} [bold]{shown(w.name)}[/bold]: {slugs} | {filters}")
 
 
 def _describe(f: SavedFilter) -> str:
@@ -136,7 +137,7 @@ def remove(
     with app_ctx.db().unit_of_work() as uow:
         owner = service.account_for(uow, account, app_ctx.now)
         service.delete(uow, owner.id, watchlist_id)
-    app_ctx.out.print(f"removed {watchlist_id}")
+    app_ctx.out.print(f"removed {shown(watchlist_id)}")
 
 
 @app.command("events")
@@ -167,8 +168,8 @@ def events(
             str(e.seq),
             e.occurred_at.isoformat(timespec="seconds"),
             e.type.value,
-            e.project_slug,
-            e.id,
+            shown(e.project_slug),
+            shown(e.id),
         )
     app_ctx.out.print(t)
 

@@ -19,7 +19,7 @@ from rich.table import Table
 from dropscope.cli.context import AppContext
 from dropscope.cli.errors import handle_errors
 from dropscope.cli.keys import parse_duration
-from dropscope.cli.output import Format, print_json
+from dropscope.cli.output import Format, print_json, shown
 from dropscope.domain.webhooks import Delivery, Endpoint
 from dropscope.domain.webhooks import verify as verify_message
 from dropscope.errors import InvalidInput
@@ -94,7 +94,7 @@ def add(
     if fmt is Format.JSON:
         print_json(app_ctx.out, {**endpoint_json(made.endpoint), "secret": made.secret})
         return
-    app_ctx.out.print(f"{made.endpoint.id} → {made.endpoint.url}")
+    app_ctx.out.print(f"{made.endpoint.id} → {shown(made.endpoint.url)}")
     app_ctx.out.print(f"secret (shown once): {made.secret}", soft_wrap=True)
 
 
@@ -114,11 +114,11 @@ def list_(ctx: typer.Context, account: str | None = _ACCOUNT, fmt: Format = _FMT
         t.add_column(col)
     for e in found:
         t.add_row(
-            e.id,
-            e.url,
-            "yes" if e.enabled else f"no ({e.disabled_reason})",
-            ", ".join(e.event_types) or "all",
-            e.description,
+            shown(e.id),
+            shown(e.url),
+            "yes" if e.enabled else f"no ({shown(e.disabled_reason)})",
+            shown(", ".join(e.event_types) or "all"),
+            shown(e.description),
         )
     app_ctx.out.print(t)
 
@@ -130,7 +130,7 @@ def _set_enabled(ctx: typer.Context, endpoint_id: str, account: str | None, on: 
         e = service.update(
             uow, app_ctx.settings, owner.id, endpoint_id, {"enabled": on}, app_ctx.now
         )
-    app_ctx.out.print(f"{e.id} {'enabled' if e.enabled else 'disabled'}")
+    app_ctx.out.print(f"{shown(e.id)} {'enabled' if e.enabled else 'disabled'}")
 
 
 @app.command("enable")
@@ -182,7 +182,7 @@ def remove(
     with app_ctx.db(seed=False).unit_of_work() as uow:
         owner = account_for(uow, account, app_ctx.now)
         service.delete(uow, owner.id, endpoint_id)
-    app_ctx.out.print(f"removed {endpoint_id}")
+    app_ctx.out.print(f"removed {shown(endpoint_id)}")
 
 
 @app.command("ping")
@@ -216,18 +216,19 @@ def deliveries(
     if fmt is Format.JSON:
         print_json(app_ctx.out, [delivery_json(d) for d in found])
         return
-    t = Table(title=f"Deliveries of {endpoint_id}", title_justify="left", header_style="bold")
+    title = f"Deliveries of {shown(endpoint_id)}"
+    t = Table(title=title, title_justify="left", header_style="bold")
     for col in ("Id", "Message", "Type", "State", "Attempts", "Last status", "Error"):
         t.add_column(col)
     for d in found:
         t.add_row(
             str(d.id),
-            d.message_id,
-            d.event_type,
+            shown(d.message_id),
+            shown(d.event_type),
             d.state.value,
             str(d.attempts),
             str(d.last_status or "–"),
-            d.last_error or "",
+            shown(d.last_error or ""),
         )
     app_ctx.out.print(t)
 
@@ -295,7 +296,7 @@ def scan(
     found = scan_service(app_ctx.db(seed=False), when)
     app_ctx.out.print(f"{len(found)} new event(s)")
     for e in found:
-        app_ctx.out.print(f"  {e.type.value} {e.project_slug} {e.id}")
+        app_ctx.out.print(f"  {e.type.value} {shown(e.project_slug)} {shown(e.id)}")
 
 
 @app.command("prune")

@@ -1,4 +1,5 @@
-"""Two simple anomaly rules for API keys, as in-memory trackers (pure: times are given).
+"""Two simple anomaly rules for API keys, and a throttle of refused keys per address, as
+in-memory trackers (pure: times are given).
 
 1. **Rate**: a key makes more than `factor` × its own mean requests per minute over the
    previous `window` minutes (idle minutes count as 0), and at least `min_requests` in the
@@ -8,6 +9,9 @@
 2. **Spread**: refused requests naming one key (or unknown keys, grouped as key None) come
    from at least `min_ips` distinct addresses within one `window`-minute bucket, the mark
    of a leaked key or of credential stuffing. Reported once per bucket.
+
+`FailureThrottle` counts refused keys per client address and minute, so that the verifier
+can refuse the failing attempts of an address past the limit without a lookup each.
 
 Each API worker process keeps its own trackers: with several workers each sees its share of
 the traffic, which leaves the rate ratio unchanged but divides the absolute counts (so
@@ -124,3 +128,39 @@ class SpreadTracker:
         detail = {"distinct_ips": len(st.ips), "window_minutes": self.window}
         st.ips.clear()  # nothing more to learn in this bucket; free the memory
         return Anomaly("auth_spread", key_id, detail)
+
+
+class FailureThrottle:
+    """Refused API keys per client address per UTC minute (pure: times are given).
+
+    An address that has had more than `max_failures` refusals counted (`failed`) in the
+    current minute is *throttled* until the minute ends: `retry_after` then answers the
+    seconds left (≥ 1), and the verifier refuses that address's failing keys early, with
+    429, before any database lookup. A key that verifies is still served from a throttled
+    address: behind a proxy (or a NAT) one address is many clients, and one of them sending
+    bad keys must not lock the others out. The counts start afresh every minute."""
+
+    def __init__(self, *, max_failures: int = 100) -> None:
+        self.max_failures = max_failures
+        self._minute = -1
+        self._counts: dict[str | None, int] = {}
+
+    def retry_after(self, ip: str | None, now: datetime) -> int:
+        """0 when `ip` is not throttled at `now`; else the seconds until the minute ends."""
+        if not self._counts:  # nothing refused lately (the usual case): no clock work
+            return 0
+        seconds = now.timestamp()
+        minute = int(seconds // 60)
+        if minute != self._minute:
+            self._minute, self._counts = minute, {}
+            return 0
+        if self._counts.get(ip, 0) < self.max_failures:
+            return 0
+        return max(1, 60 - int(seconds % 60))
+
+    def failed(self, ip: str | None, now: datetime) -> None:
+        """Count one refusal from `ip` at `now`."""
+        minute = int(now.timestamp() // 60)
+        if minute != self._minute:
+            self._minute, self._counts = minute, {}
+        self._counts[ip] = self._counts.get(ip, 0) + 1

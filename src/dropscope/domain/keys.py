@@ -89,6 +89,13 @@ def hash_key(pepper: bytes, key: str) -> str:
     return hmac.digest(pepper, key.encode("ascii"), hashlib.sha256).hex()
 
 
+def hash_prefix(key_hash: str) -> int:
+    """The first 64 bits of a stored hash (hex) as an int: what the verifier keeps in memory
+    of every live key (a set of small ints rather than 64-character strings). Two keys
+    sharing a prefix only cost one lookup more."""
+    return int(key_hash[:16], 16)
+
+
 class KeyHasher:
     """HMAC-SHA256 under one pepper, for the hot path: the pepper's inner and outer hash
     states (RFC 2104) are computed once and copied per key, which takes about a third of the

@@ -15,6 +15,7 @@ from typing import Any
 from dropscope.domain.assess import Assessment
 from dropscope.domain.filters import project_matches
 from dropscope.domain.status import AirdropStatus
+from dropscope.domain.text import check_no_controls
 from dropscope.errors import InvalidInput
 
 MAX_SLUGS = 500
@@ -61,7 +62,7 @@ class SavedFilter:
             v = doc.get(name)
             if v is not None and (not isinstance(v, str) or not v.strip() or len(v) > 100):
                 raise InvalidInput(f"filter {name}: a non-empty text of at most 100 characters")
-            values[name] = v.strip() if isinstance(v, str) else None
+            values[name] = check_no_controls(f"filter {name}", v.strip()) if v else None
         for name in ("min_tech", "min_fundamentals"):
             v = doc.get(name)
             if v is not None and (
@@ -103,7 +104,7 @@ def check_name(name: str) -> str:
     name = name.strip() if isinstance(name, str) else ""
     if not name or len(name) > 100:
         raise InvalidInput("a watchlist name is 1 to 100 characters")
-    return name
+    return check_no_controls("name", name)
 
 
 def filter_matches(f: SavedFilter, a: Assessment) -> bool:

@@ -1,25 +1,38 @@
 """Where webhooks may be delivered: the SSRF policy, applied to URLs and resolved addresses.
 
 A webhook URL must be `https` (plain `http` only when the operator allows it), carry no
-credentials, and name a host. Every address it resolves to must be a public unicast
-address: loopback, private (RFC 1918, unique-local), link-local (incl. the cloud metadata
-address 169.254.169.254), carrier-grade NAT (100.64/10), multicast, unspecified, reserved,
+credentials and no control characters, and name a host. The host is judged in the form DNS
+and the connection will use (`normalise_host`): mapped by IDNA / UTS-46 (so full-width
+dots, full-width digits and letters such as `ⓛⓞⓒⓐⓛⓗⓞⓢⓣ` become what they stand for),
+lowercased, one trailing dot dropped. Local names (`localhost`, `*.local`, `*.internal`)
+and single-label names (no dot: `metadata`, `intranet`, resolved through a search domain)
+are refused unless the operator allows some networks (`allowed`), as on an internal
+deployment; their addresses are still checked at delivery.
+
+Every address a URL names or resolves to must be a public unicast address: loopback,
+private (RFC 1918, unique-local), link-local (incl. the cloud metadata address
+169.254.169.254), carrier-grade NAT (100.64/10), multicast, unspecified, reserved,
 documentation and benchmarking ranges are refused, in IPv4 and IPv6 alike, and an
 IPv4-mapped / NAT64 / 6to4 IPv6 address is judged by the IPv4 address inside it. Networks
 in `allowed` (an operator setting; the tests allow 127.0.0.0/8) are accepted anyway.
 
-The URL is checked when an endpoint is saved; the addresses when each delivery connects
-(the dispatcher resolves the name, checks every address and connects to the checked one).
-Pure: resolution is the caller's.
+The URL is checked when an endpoint is saved, and again (with the addresses) when each
+delivery connects (the dispatcher resolves the normalised name, checks every address and
+connects to the checked one; a refusal there fails the delivery at once). Pure:
+resolution is the caller's.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+import idna
+
+from dropscope.domain.text import check_no_controls
 from dropscope.errors import InvalidInput
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -38,6 +51,10 @@ _EXTRA_FORBIDDEN: tuple[IPNetwork, ...] = tuple(
     )
 )
 MAX_URL_LENGTH = 2000
+MAX_HOST_LENGTH = 253
+# A DNS label as it reaches the resolver: letters, digits, hyphens inside (underscores are
+# allowed too: some real service names have them).
+_LABEL = re.compile(r"^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,12 +123,32 @@ class Target:
     ip: IPAddress | None  # when the host is an address literal
 
 
+def normalise_host(host: str) -> str:
+    """`host` as DNS sees it: IDNA / UTS-46 mapped to ASCII (A-labels) when it is not ASCII,
+    lowercase, one trailing dot dropped; `InvalidInput` when it is no valid host name.
+    `Ｌocalhost`, `ⓛⓞⓒⓐⓛⓗⓞⓢⓣ` and `localhost.` all give `localhost`; `127。0。0。1` (ideographic
+    full stops) gives `127.0.0.1`."""
+    name = host.removesuffix(".") if host.endswith(".") else host
+    if not name.isascii():
+        try:
+            name = idna.encode(name, uts46=True).decode("ascii")
+        except (idna.IDNAError, UnicodeError) as exc:
+            raise InvalidInput(f"webhook URL host is not a valid host name: {exc}") from None
+        name = name.removesuffix(".")  # a mapped trailing dot (e.g. `localhost。`)
+    name = name.lower()
+    labels = name.split(".")
+    if len(name) > MAX_HOST_LENGTH or not all(_LABEL.match(label) for label in labels):
+        raise InvalidInput(f"webhook URL host {name!r} is not a valid host name")
+    return name
+
+
 def check_url(policy: TargetPolicy, url: str) -> Target:
     """The parsed target of a webhook URL; `InvalidInput` saying what is wrong with it."""
     if not isinstance(url, str) or len(url) > MAX_URL_LENGTH:
         raise InvalidInput(f"a webhook URL is at most {MAX_URL_LENGTH} characters")
+    url = check_no_controls("url", url.strip())  # urlsplit would drop TAB, CR and LF inside
     try:
-        parts = urlsplit(url.strip())
+        parts = urlsplit(url)
         port = parts.port
     except ValueError as exc:
         raise InvalidInput(f"webhook URL is not valid: {exc}") from None
@@ -121,26 +158,46 @@ def check_url(policy: TargetPolicy, url: str) -> Target:
         raise InvalidInput(f"a webhook URL must use {allowed}, not {scheme or 'nothing'!r}")
     if parts.username is not None or parts.password is not None:
         raise InvalidInput("a webhook URL may not carry a user name or password")
-    host = (parts.hostname or "").lower()
-    if not host:
+    raw = parts.hostname or ""
+    if not raw:
         raise InvalidInput("a webhook URL needs a host")
     if parts.fragment:
         raise InvalidInput("a webhook URL may not have a #fragment")
-    if "%" in host:
+    if "%" in raw:
         raise InvalidInput("a webhook URL may not name a network interface (%zone)")
     ip: IPAddress | None = None
-    try:
-        ip = ipaddress.ip_address(host)
-    except ValueError:
-        last = host.rstrip(".").rsplit(".", 1)[-1]
-        if last.isdigit() or last.startswith("0x"):  # 2130706433, 0x7f000001, 127.1, 0177.0.0.1
-            raise InvalidInput(
-                f"webhook target refused: {host} is an address in a non-standard form; "
-                "write it as a.b.c.d or use a host name"
-            ) from None
-        local = host == "localhost" or host.endswith((".localhost", ".local", ".internal"))
-        if local and not policy.allowed:
-            raise InvalidInput(f"webhook target refused: {host} is a local name") from None
+    if parts.netloc.rsplit("@", 1)[-1].startswith("["):  # an IPv6 literal
+        try:
+            ip = ipaddress.IPv6Address(raw)
+        except ValueError:
+            raise InvalidInput(f"webhook URL host [{raw}] is not an IPv6 address") from None
+        host = raw.lower()
+    else:
+        host = normalise_host(raw)
+        try:
+            ip = ipaddress.IPv4Address(host)
+        except ValueError:
+            _check_name(policy, host)
     if ip is not None:
         check_address(policy, ip)
     return Target(scheme, host, port or (443 if scheme == "https" else 80), ip)
+
+
+def _check_name(policy: TargetPolicy, host: str) -> None:
+    """Refuse address forms that are not a.b.c.d, and (unless the operator allows some
+    networks) local and single-label names."""
+    last = host.rsplit(".", 1)[-1]
+    if last.isdigit() or last.startswith("0x"):  # 2130706433, 0x7f000001, 127.1, 0177.0.0.1
+        raise InvalidInput(
+            f"webhook target refused: {host} is an address in a non-standard form; "
+            "write it as a.b.c.d or use a host name"
+        )
+    if policy.allowed:  # an internal deployment: the addresses are checked at delivery
+        return
+    if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
+        raise InvalidInput(f"webhook target refused: {host} is a local name")
+    if "." not in host:
+        raise InvalidInput(
+            f"webhook target refused: {host} is a single-label name (no dot), resolved by "
+            "local search domains; use a fully qualified name"
+        )

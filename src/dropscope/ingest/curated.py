@@ -10,7 +10,8 @@ Layout of the data folder::
 
 Everything is checked before anything is returned, and every problem is reported with its
 file and field, so a bad file can never half-load: `read_dataset` either returns the whole
-Dataset or raises `DataFileError` listing all problems.
+Dataset or raises `DataFileError` listing all problems. Names and aliases are lookup keys:
+one project's may not be another's slug, name or alias (`domain.names.clashes`).
 
 The mapping of one project both ways (`project_from_file`, `project_to_document`) and its
 reference checks (`check_project`, also used by the curation services against the database)
@@ -28,6 +29,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from dropscope.domain.models import Dataset, Figure, Investor, PastAirdrop, Peer, Source
+from dropscope.domain.names import clashes
 from dropscope.domain.past import with_derived_figures
 from dropscope.errors import DataFileError, NotFound
 from dropscope.ingest.curated_project import (
@@ -206,6 +208,7 @@ def _check_references(
             r.problems.append((name, "slug", f"duplicate slug, also in {seen_projects[f.slug]}"))
         seen_projects[f.slug] = name
         r.problems.extend((name, field, msg) for field, msg in check_project(f, refs, today))
+    _check_clashes(r, projects)
     for path, p in pasts.items():
         assert p is not None
         name = r.name(path)
@@ -220,3 +223,12 @@ def _check_references(
         for i, g in enumerate(p.figures):
             check.cite(f"figures[{i}].cite", g.cite)
         r.problems.extend((name, field, msg) for field, msg in check.problems)
+
+
+def _check_clashes(r: _Reader, projects: dict[Path, ProjectFile | None]) -> None:
+    """A problem for each project name, alias or slug another project already answers to
+    (`domain.names.clashes`): names are lookup keys, so they must be unique."""
+    files = [(r.name(path), f) for path, f in projects.items() if f is not None]
+    for name, f in files:
+        others = [g for _, g in files if g is not f]
+        r.problems.extend((name, c.field, c.message) for c in clashes(f, others))

@@ -6,13 +6,25 @@ models only check shape and values; cross-file references are checked in `curate
 
 from __future__ import annotations
 
-from datetime import date
+import re
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StringConstraints,
+    field_validator,
+)
 
 from dropscope.domain.models import EvidenceKind, FigureMetric, ScoreKind
+from dropscope.domain.names import name_problem
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=80)]
 # Free text: no control characters other than tab and newline (NUL cannot be stored in
@@ -26,9 +38,36 @@ Text = Annotated[
         pattern=r"^[^\x00-\x08\x0b-\x1f\x7f]*$",
     ),
 ]
+
+
+def _safe_name(text: str) -> str:
+    if (problem := name_problem(text)) is not None:
+        raise ValueError(problem)
+    return text
+
+
+# A name or alias something is looked up and shown by: Text without any control or format
+# character (Unicode Cc, Cf), so no bidi override or zero-width character can disguise it.
+Name = Annotated[Text, AfterValidator(_safe_name)]
 Url = Annotated[str, StringConstraints(pattern=r"^https://[^\s\x00-\x1f\x7f]+$", max_length=500)]
 Domain = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]+(\.[a-z0-9-]+)+$")]
 Usd = Annotated[Decimal, Field(ge=0, le=Decimal("1e13"), allow_inf_nan=False)]
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _iso_day(value: object) -> object:
+    """A date (YAML reads one from `2024-01-05`) or YYYY-MM-DD text (JSON): pydantic's
+    `date` alone also takes a number as a Unix time (0 would be 1970-01-01)."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        return value
+    raise ValueError("expected a date as YYYY-MM-DD, e.g. 2024-01-05")
+
+
+# Strict where pydantic is lax, for the API's request bodies as for the files: a date is a
+# date, a score a number (not `true`), `official` a boolean (not 1 or "yes").
+Day = Annotated[date, BeforeValidator(_iso_day)]
 
 
 class _Strict(BaseModel):
@@ -37,7 +76,7 @@ class _Strict(BaseModel):
 
 class CiteIn(_Strict):
     source: Slug
-    as_of: date
+    as_of: Day
     quote: Text | None = None
 
 
@@ -46,7 +85,7 @@ class SourceIn(_Strict):
     title: Text
     publisher: Text
     url: Url | None = None
-    published_on: date | None = None
+    published_on: Day | None = None
     note: Text | None = None
 
 
@@ -56,8 +95,8 @@ class SourcesFile(_Strict):
 
 class InvestorIn(_Strict):
     slug: Slug
-    name: Text
-    aliases: list[Text] = []
+    name: Name
+    aliases: list[Name] = []
     website: Url | None = None
 
 
@@ -86,7 +125,7 @@ class ProgrammeIn(_Strict):
 
 class ScoreIn(_Strict):
     kind: ScoreKind
-    value: float = Field(ge=0, le=100, allow_inf_nan=False)
+    value: StrictFloat = Field(ge=0, le=100, allow_inf_nan=False)
     label: Text
     cite: CiteIn
 
@@ -94,7 +133,7 @@ class ScoreIn(_Strict):
 class FundingIn(_Strict):
     id: Slug
     round: Slug
-    announced_on: date | None = None
+    announced_on: Day | None = None
     amount_usd: Usd | None = None
     amount_qualifier: Literal["over", "about", "at least", "up to"] | None = None
     valuation_usd: Usd | None = None
@@ -107,18 +146,18 @@ class FundingIn(_Strict):
 class EvidenceIn(_Strict):
     id: Slug
     kind: EvidenceKind
-    occurred_on: date
-    public_on: date
-    official: bool = False
-    window_end: date | None = None
+    occurred_on: Day
+    public_on: Day
+    official: StrictBool = False
+    window_end: Day | None = None
     summary: Text
     cite: CiteIn
 
 
 class ProjectFile(_Strict):
     slug: Slug
-    name: Text
-    aliases: list[Text] = []
+    name: Name
+    aliases: list[Name] = []
     summary: Text
     sector: Slug
     website: Url | None = None
@@ -153,12 +192,12 @@ class FigureIn(_Strict):
 
 class PastAirdropFile(_Strict):
     slug: Slug
-    name: Text
+    name: Name
     token_symbol: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9.$]{1,15}$")]
     project: Slug | None = None
-    snapshot_on: date | None = None
-    claim_start: date | None = None
-    claim_end: date | None = None
+    snapshot_on: Day | None = None
+    claim_start: Day | None = None
+    claim_end: Day | None = None
     cite: CiteIn
     figures: list[FigureIn] = []
     notes: list[Text] = []

@@ -141,7 +141,8 @@ class Assistant:
                 model_package,
             )
         self.index = CorpusIndex(embedder, cache_dir)
-        self.generator: Generator = generator or ExtractiveGenerator(self.index.idf)
+        self.offline: Generator = ExtractiveGenerator(self.index.idf)  # costs nothing
+        self.generator: Generator = generator or self.offline
         self._lock = threading.Lock()
         self._key: tuple[int, str, date] | None = None
         self.last_update: UpdateReport | None = None
@@ -241,14 +242,18 @@ class Assistant:
             for i, h in enumerate(hits, start=1)
         ]
 
-    def ask_stream(self, question: str) -> Iterator[AskEvent]:
+    def ask_stream(
+        self, question: str, *, paid: Callable[[], bool] | None = None
+    ) -> Iterator[AskEvent]:
         """The answer as events; a failure after the first event becomes an `error` event.
-        A bad question raises InvalidInput here, before any event."""
+        A bad question raises InvalidInput here, before any event. `paid` (the public Ask
+        page's budget) is asked just before a generator other than the offline one would
+        write the answer, once per answer: False, and the offline generator writes it."""
         question = check_text(question, "question")
         self.refresh()
-        return self._events(question)
+        return self._events(question, paid)
 
-    def _events(self, question: str) -> Iterator[AskEvent]:
+    def _events(self, question: str, paid: Callable[[], bool] | None) -> Iterator[AskEvent]:
         intent = intents.parse(question)
         structured = None
         if intent is not None:
@@ -266,19 +271,22 @@ class Assistant:
             return
         sources = self.sources_for(question)
         yield AskEvent("citations", {"citations": [citation_dict(_citation(s)) for s in sources]})
+        generator = self.generator
+        if generator is not self.offline and paid is not None and not paid():
+            generator = self.offline
         gate = CitationFilter({s.n for s in sources})
         parts: list[str] = []
         try:
-            for delta in self.generator.stream(question, sources):
+            for delta in generator.stream(question, sources):
                 out = gate.feed(delta)
                 if out:
                     parts.append(out)
                     yield AskEvent("delta", {"text": out})
         except Exception as exc:  # the generator is at the process edge (Claude's API)
-            log.warning("assistant: %s generator failed: %s", self.generator.name, exc)
+            log.warning("assistant: %s generator failed: %s", generator.name, exc)
             yield AskEvent(
                 "error",
-                {"message": f"the {self.generator.name} generator failed: {type(exc).__name__}"},
+                {"message": f"the {generator.name} generator failed: {type(exc).__name__}"},
             )
             return
         tail = gate.flush() + f"\n\n{NOT_ADVICE}"
@@ -287,11 +295,12 @@ class Assistant:
         body = "".join(parts).strip()
         chosen = [s for n in gate.cited for s in sources if s.n == n]
         mode = "retrieval" if chosen else "unknown"
-        yield _done(question, body, chosen, self.generator.name, mode)
+        yield _done(question, body, chosen, generator.name, mode)
 
-    def ask(self, question: str) -> Answer:
-        """The whole answer; a generator failure raises SourceUnavailable."""
-        for ev in self.ask_stream(question):
+    def ask(self, question: str, *, paid: Callable[[], bool] | None = None) -> Answer:
+        """The whole answer; a generator failure raises SourceUnavailable. `paid` as in
+        `ask_stream`."""
+        for ev in self.ask_stream(question, paid=paid):
             if ev.event == "error":
                 raise SourceUnavailable(str(ev.data["message"]))
             if ev.event == "done":

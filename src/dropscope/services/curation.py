@@ -5,7 +5,8 @@ The write side the REST API calls. Each function runs inside the caller's unit o
 - checks its input against the database with the same checks the data files get
   (`ingest.curated.check_project`), raising `InvalidInput` that names every field at fault
   (the message lists them; `fields` holds the (path, message) pairs);
-- raises `NotFound` with close slugs for an unknown project and `Conflict` for a duplicate;
+- raises `NotFound` with close slugs for an unknown project and `Conflict` for a duplicate
+  (a slug, or a name or alias another project already answers to);
 - records a status change when the project's derived status moved (`status_log`);
 - bumps the data version once when it wrote anything.
 
@@ -28,6 +29,7 @@ from pydantic import ValidationError
 
 from dropscope.domain.classify import Classification
 from dropscope.domain.models import Project
+from dropscope.domain.names import Named, clashes, keys
 from dropscope.domain.status import StatusChange
 from dropscope.domain.text import closest
 from dropscope.errors import Conflict, InvalidInput, NotFound
@@ -47,8 +49,9 @@ from dropscope.services.status_log import record_status_change
 def create_project(uow: UnitOfWork, doc: ProjectFile, now: datetime) -> Project:
     """Save a new project from its document and record its first status.
 
-    `Conflict` when the slug is taken by a project or a peer; `InvalidInput` for unknown
-    sources, investors or competitors, repeated funding or evidence ids, dates after
+    `Conflict` when the slug is taken by a project or a peer, or when its slug, name or an
+    alias is another project's slug, name or alias (`_refuse_clashes`); `InvalidInput` for
+    unknown sources, investors or competitors, repeated funding or evidence ids, dates after
     `now.date()`, or a claim window on evidence that is not `claim_open`.
     """
     refs = _references(uow)
@@ -60,6 +63,7 @@ def create_project(uow: UnitOfWork, doc: ProjectFile, now: datetime) -> Project:
             "a slug names a project or a peer, not both"
         )
     _raise_if_any("project", check_project(doc, refs, now.date()))
+    _refuse_clashes(uow, doc)
     project = project_from_file(doc)
     uow.projects.save(project, now)
     record_status_change(uow, project, now)
@@ -72,8 +76,9 @@ def patch_project(uow: UnitOfWork, slug: str, patch: Mapping[str, Any], now: dat
 
     The result is validated like a data file (`InvalidInput` naming the field, e.g.
     `scores[0].value`) and its references checked against the database. `slug` cannot be
-    changed. A status change is recorded when the status moved. A patch that changes nothing
-    writes nothing and leaves the data version as it was.
+    changed; a new name or alias that another project answers to is a `Conflict`
+    (`_refuse_clashes`). A status change is recorded when the status moved. A patch that
+    changes nothing writes nothing and leaves the data version as it was.
     """
     if not isinstance(patch, Mapping):
         raise InvalidInput("a merge patch must be a JSON object")
@@ -92,6 +97,7 @@ def patch_project(uow: UnitOfWork, slug: str, patch: Mapping[str, Any], now: dat
         _raise_if_any("project", validation_problems(exc))
         raise  # pragma: no cover (a ValidationError always has errors)
     _raise_if_any("project", check_project(doc, _references(uow), now.date()))
+    _refuse_clashes(uow, doc, project)
     updated = project_from_file(doc)
     written = uow.projects.save(updated, now) != "unchanged"
     _, change = record_status_change(uow, updated, now)
@@ -136,6 +142,20 @@ def merge_patch(target: Any, patch: Any) -> Any:
         else:
             result[key] = merge_patch(result.get(key), value)
     return result
+
+
+def _refuse_clashes(uow: UnitOfWork, doc: Named, stored: Named | None = None) -> None:
+    """`Conflict` naming the fields of `doc` whose text another stored project answers to
+    (`domain.names.clashes`): a project's name must never take over another's lookups.
+
+    A clash `stored` (the copy being replaced) already had is let be, so a project that came
+    to share a name before this check existed can still be patched; a new one is refused.
+    """
+    had = keys(stored) if stored is not None else set()
+    found = [c for c in clashes(doc, uow.projects.list_all()) if c.key not in had]
+    if found:
+        listed = "; ".join(f"{c.field}: {c.message}" for c in found)
+        raise Conflict(f"names must be unique across projects: {listed}")
 
 
 def _get(uow: UnitOfWork, slug: str) -> Project:

@@ -4,7 +4,8 @@ Facts added by ingestion (`services/ingest.py`) are kept: each project read from
 merged with the ingested part of its stored copy under the same precedence rule
 (`ingest_apply.reapply_ingested`), so loading after ingesting drops nothing.
 
-Loading reads and validates every file first (nothing is written if any file is bad), then
+Loading reads and validates every file first (nothing is written if any file is bad, or if
+a file's project would take a name or alias a project kept in the database answers to), then
 saves all of it in one transaction, and finally records each project whose derived status
 differs from the last recorded one, with the time it was noticed (`services/status_log.py`).
 When anything was written, the same transaction bumps the data version once.
@@ -18,8 +19,10 @@ from datetime import datetime
 from pathlib import Path
 
 from dropscope.domain.ingested import MatchedListing, StoredMarket
-from dropscope.domain.models import Dataset
+from dropscope.domain.models import Dataset, Project
+from dropscope.domain.names import clashes, keys
 from dropscope.domain.status import StatusChange
+from dropscope.errors import DataFileError
 from dropscope.ingest.curated import read_dataset
 from dropscope.services.database import Database
 from dropscope.services.ingest_apply import reapply_ingested
@@ -62,6 +65,8 @@ def load(db: Database, data_dir: Path, now: datetime, *, prune: bool = False) ->
             changed.setdefault(kind, []).append(key)
 
     with db.unit_of_work() as uow:
+        if not prune:  # pruning deletes the projects not in the files
+            _refuse_clashes(data_dir, dataset, uow.projects.list_all())
         for s in dataset.sources:
             tally("sources", s.id, uow.sources.save(s))
         for i in dataset.investors:
@@ -97,3 +102,22 @@ def load(db: Database, data_dir: Path, now: datetime, *, prune: bool = False) ->
         if report.anything_changed:
             uow.meta.bump_data_version()
     return report
+
+
+def _refuse_clashes(data_dir: Path, dataset: Dataset, projects: list[Project]) -> None:
+    """`DataFileError` for each name, alias or slug of a file's project that a project kept
+    in the database but not in the files (made through the API) answers to
+    (`domain.names.clashes`). A clash the stored copy of that project already had is let be,
+    as in `curation.patch_project`."""
+    stored = {p.slug: p for p in projects}
+    in_files = {p.slug for p in dataset.projects}
+    kept = [p for p in projects if p.slug not in in_files]
+    problems: list[tuple[str, str, str]] = []
+    for p in dataset.projects:
+        had = keys(stored[p.slug]) if p.slug in stored else set()
+        file = str(Path(data_dir.name, "projects", f"{p.slug}.yaml"))
+        for c in clashes(p, kept):
+            if c.key not in had:
+                problems.append((file, c.field, f"{c.message} (in the database, not in the files)"))
+    if problems:
+        raise DataFileError(problems)

@@ -28,8 +28,15 @@
    allowlist; the caller is returned and one use recorded.
 
 Every refusal is recorded (grouped) for the audit log. An address that presented more than
-`max_failures` well-formed but unknown keys in a minute (each cost a lookup) is answered 429
-before any further lookup; malformed keys cost nothing and are not throttled.
+`max_failures` well-formed but unknown keys in a minute (each cost a lookup) is *throttled*
+for the rest of that minute (`FailureThrottle`): its failing keys (unknown, malformed,
+disabled, revoked, expired) are answered 429 ``auth-failures`` without a lookup, while a key
+that verifies is still served (one address may be many clients: a proxy, a NAT). What tells
+the two apart without a lookup per attempt: a key in the verified-key cache is known either
+way; for any other, the set of the first 64 bits of every active key's stored hash
+(`hash_prefix`), read in one query the first time a throttled address needs it and dropped
+with the cache at every keys version, says whether a lookup can find anything. A key absent
+from it is refused at once; a present one is looked up as usual.
 
 `UsageRecorder` counts uses per key and UTC day, last-used times, grouped auth failures and
 anomalies in memory; `flush()` writes them in one unit of work. The API flushes every
@@ -47,13 +54,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NoReturn
 
 from starlette.concurrency import run_in_threadpool
 
 from dropscope.config import Settings
 from dropscope.domain.access import Caller, Plan
-from dropscope.domain.key_anomaly import Anomaly, RateTracker, SpreadTracker
+from dropscope.domain.key_anomaly import Anomaly, FailureThrottle, RateTracker, SpreadTracker
 from dropscope.domain.keys import (
     KEY_LEN,
     ApiKey,
@@ -67,6 +74,7 @@ from dropscope.domain.keys import (
     caller_of,
     compile_allowlist,
     hash_key,
+    hash_prefix,
     ip_allowed,
     key_status,
     parse_key,
@@ -160,21 +168,23 @@ class KeyVerifier:
         self._cache: dict[bytes, _Entry | None] = {}  # HMAC digest -> entry (None: unknown)
         self._generation = 0
         self._max_entries = max_entries
-        self._max_failures = max_failures
-        self._fail_minute = -1
-        self._fail_counts: dict[str | None, int] = {}
+        self._throttle = FailureThrottle(max_failures=max_failures)
+        # the hash prefixes of every active key, read when a throttled address needs them
+        self._live: frozenset[int] | None = None
+        self._live_pending: asyncio.Future[frozenset[int]] | None = None
 
     async def verify(
         self, presented: str, ip: str | None, now: datetime, *, count: bool = True
     ) -> Caller:
         """The caller `presented` authenticates; `Unauthorized` (401) for a key that is not
         usable, whatever the reason; `Forbidden` (403) from an address not allowed.
-        `count=False` verifies again without counting a second use."""
-        self._throttle(ip, now)
+        `count=False` verifies again without counting a second use. From a throttled
+        address (see the module docstring) a key that does not verify is `RateLimited`
+        (429) instead of 401, without a lookup."""
+        retry = self._throttle.retry_after(ip, now)  # 0: not throttled
         raw = presented.encode("ascii") if presented.isascii() else b""
         if len(raw) != KEY_LEN:
-            self._fail(FailReason.MALFORMED, None, ip, now)
-            raise Unauthorized(INVALID_KEY)
+            self._refuse(FailReason.MALFORMED, None, ip, now, retry)
         # The cache only holds keys that passed `parse_key` (shape and checksum), so a hit
         # needs no second check; a miss checks before any lookup.
         digest = self._pepper.digest(raw)
@@ -184,15 +194,16 @@ class KeyVerifier:
         else:
             key = parse_key(presented)
             if key is None:
-                self._fail(FailReason.MALFORMED, None, ip, now)
-                raise Unauthorized(INVALID_KEY)
+                self._refuse(FailReason.MALFORMED, None, ip, now, retry)
+            if retry and not await self._may_exist(key):
+                self._refuse(FailReason.UNKNOWN, None, ip, now, retry)
             generation = self._generation
             entry = await run_in_threadpool(self._load, key)
             if generation == self._generation:  # no change was seen while it loaded
                 if len(self._cache) >= self._max_entries:
                     self._cache.clear()
                 self._cache[digest] = entry
-        return self._admit(entry, ip, now, count)
+        return self._admit(entry, ip, now, count, retry)
 
     def confirm_remote(self, version: str | None) -> bool:
         """Remote mode: True when `version` (the Redis keys version the rate limiter read
@@ -245,7 +256,33 @@ class KeyVerifier:
 
     def _drop(self) -> None:
         self._cache.clear()
+        self._live = None
         self._generation += 1
+
+    async def _may_exist(self, key: str) -> bool:
+        """Whether a lookup of `key` can find an active key: its hash under some pepper has
+        the prefix of one (never a false "no"). Concurrent callers share one read."""
+        live = self._live
+        if live is None:
+            pending = self._live_pending
+            if pending is None or pending.get_loop() is not asyncio.get_running_loop():
+                pending = self._live_pending = asyncio.ensure_future(self._read_live())
+            live = await asyncio.shield(pending)
+        return any(hash_prefix(h) in live for h in self._peppers.candidates(key))
+
+    async def _read_live(self) -> frozenset[int]:
+        generation = self._generation
+        try:
+            live = await run_in_threadpool(self._load_live)
+        finally:
+            self._live_pending = None
+        if generation == self._generation:  # no change was seen while it loaded
+            self._live = live
+        return live
+
+    def _load_live(self) -> frozenset[int]:
+        with self._db.unit_of_work(read_only=True) as uow:
+            return frozenset(hash_prefix(h) for h in uow.keys.active_hashes())
 
     def _load(self, key: str) -> _Entry | None:
         candidates = self._peppers.candidates(key)
@@ -264,41 +301,38 @@ class KeyVerifier:
             api_key.valid_until,
         )
 
-    def _admit(self, entry: _Entry | None, ip: str | None, now: datetime, count: bool) -> Caller:
+    def _admit(
+        self, entry: _Entry | None, ip: str | None, now: datetime, count: bool, retry: int
+    ) -> Caller:
         if entry is None:
-            self._fail(FailReason.UNKNOWN, None, ip, now)
-            raise Unauthorized(INVALID_KEY)
+            self._refuse(FailReason.UNKNOWN, None, ip, now, retry)
         status = key_status(entry.key.state, entry.valid_until, now)
         if status is not KeyStatus.ACTIVE:
-            self._fail(FailReason(status.value), entry.key, ip, now)
-            raise Unauthorized(INVALID_KEY)
-        if entry.networks and not ip_allowed(entry.networks, ip):
+            self._refuse(FailReason(status.value), entry.key, ip, now, retry)
+        if entry.networks and not ip_allowed(entry.networks, ip):  # a real key: 403 still
             self._fail(FailReason.IP_DENIED, entry.key, ip, now)
             raise Forbidden(IP_DENIED)
         if count:
             self.usage.hit(entry.key, now)
         return entry.caller
 
-    def _throttle(self, ip: str | None, now: datetime) -> None:
-        if not self._fail_counts:  # no refusal to count against anyone (the usual case)
-            return
-        seconds = now.timestamp()
-        minute = int(seconds // 60)
-        if minute != self._fail_minute:
-            self._fail_minute, self._fail_counts = minute, {}
-        elif self._fail_counts.get(ip, 0) >= self._max_failures:
-            retry = max(1, 60 - int(seconds % 60))
+    def _refuse(
+        self, reason: FailReason, key: ApiKey | None, ip: str | None, now: datetime, retry: int
+    ) -> NoReturn:
+        """Record the refusal; 401, or 429 when the address is throttled (`retry` > 0)."""
+        self._fail(reason, key, ip, now)
+        if retry:
             raise RateLimited(
-                f"too many refused API keys from this address; retry in {retry} s",
+                f"too many refused API keys from this address; retry in {retry} s "
+                "(a valid key is still served)",
                 retry,
                 "auth-failures",
             )
+        raise Unauthorized(INVALID_KEY)
 
     def _fail(self, reason: FailReason, key: ApiKey | None, ip: str | None, now: datetime) -> None:
-        if reason is FailReason.UNKNOWN:  # the refusals that cost a lookup are throttled
-            if not self._fail_counts:  # the first in a while: `_throttle` skipped the clock
-                self._fail_minute = int(now.timestamp() // 60)
-            self._fail_counts[ip] = self._fail_counts.get(ip, 0) + 1
+        if reason is FailReason.UNKNOWN:  # the refusals that cost (or would cost) a lookup
+            self._throttle.failed(ip, now)
         self.usage.fail(reason, key, ip, now)
 
 

@@ -7,7 +7,12 @@ Who may do what (`Actor`):
   every account's keys;
 - any other account's admin key manages only its own account's keys, and cannot mint a key
   with a scope or a plan it does not have itself, nor more than `max_keys` usable keys;
-  another account's key is answered with 404, as if it did not exist.
+  another account's key is answered with 404, as if it did not exist;
+- a key (of the operator's account or any other) may not disable or revoke the last active
+  admin key of its own account (`LAST_ADMIN`, 409): nothing could manage that account's
+  keys afterwards. The CLI may (the operator at the server's shell can always make a new
+  admin key: `dropscope keys create --name admin --scope admin` needs no key), and so may
+  the operator's key for another account (it can make that account a new one).
 
 The plain key exists only in the `CreatedKey` returned by `create` and `roll`: it is never
 stored, logged, or put in an event.
@@ -54,6 +59,13 @@ log = logging.getLogger("dropscope.keys")
 
 ALL_SCOPES = frozenset(Scope)
 OPERATOR_NAME = "operator"
+LAST_ADMIN = (
+    "key {key_id} is the last active admin key of its account: without it no key could "
+    "manage the account's keys. Create another admin key first (POST /v1/keys with "
+    '"scopes": ["admin"]), then {action} this one. To recover when no admin key is left, '
+    "the operator runs `dropscope keys create --name admin --scope admin{account}` on the "
+    "server, which needs no key"
+)
 
 
 def keys_version_redis_key(prefix: str = "dropscope") -> str:
@@ -315,15 +327,21 @@ class KeysService:
         self, actor: Actor, key_id: str, now: datetime, state: KeyState, kind: KeyEventKind
     ) -> ApiKey:
         with self.db.unit_of_work() as uow:
+            # first: key changes wait for each other here (a row lock on PostgreSQL), so two
+            # admin keys revoking each other at once cannot both see the other still active
+            uow.meta.bump_keys_version()
             key = _visible(uow, actor, key_id)
             if key.state is KeyState.REVOKED:
                 raise Conflict(f"key {key_id} is revoked; revocation is permanent")
             if key.state is state:
                 raise Conflict(f"key {key_id} is already {state.value}")
+            if state is not KeyState.ACTIVE:
+                _keep_an_admin(
+                    uow, actor, key, now, "revoke" if kind is KeyEventKind.REVOKED else "disable"
+                )
             uow.keys.update(key_id, state=state)
             changed = replace(key, state=state)
             uow.key_events.add_all([_event(kind, actor, changed, now)])
-            uow.meta.bump_keys_version()
         self._changed()
         return changed
 
@@ -386,6 +404,23 @@ def _account(uow: UnitOfWork, account_id: str) -> Account:
     if account is None:
         raise NotFound(f"no account {account_id!r}")
     return account
+
+
+def _keep_an_admin(uow: UnitOfWork, actor: Actor, key: ApiKey, now: datetime, action: str) -> None:
+    """`Conflict` (`LAST_ADMIN`) when an API key would take away the last active admin key
+    of its own account (see the module docstring)."""
+    if actor.key_id is None or actor.account_id != key.account_id:  # the CLI; the operator
+        return  # for another account: either can make the account a new admin key
+    if Scope.ADMIN not in key.scopes or key.status_at(now) is not KeyStatus.ACTIVE:
+        return
+    others = [
+        k
+        for k in uow.keys.of_account(key.account_id)
+        if k.id != key.id and Scope.ADMIN in k.scopes and k.status_at(now) is KeyStatus.ACTIVE
+    ]
+    if not others:
+        account = "" if actor.operator else f" --account {key.account_id}"
+        raise Conflict(LAST_ADMIN.format(key_id=key.id, action=action, account=account))
 
 
 def _visible(uow: UnitOfWork, actor: Actor, key_id: str) -> ApiKey:

@@ -10,6 +10,7 @@ from datetime import date
 from dropscope.domain.assess import Assessment, AssessParams, assess_all
 from dropscope.domain.classify import status_history
 from dropscope.domain.models import Investor, PastAirdrop, Project, Source
+from dropscope.domain.names import pick
 from dropscope.domain.potential import narrative_heat
 from dropscope.domain.status import AirdropStatus, StatusChange
 from dropscope.domain.text import closest, normalise_name
@@ -56,27 +57,20 @@ class InvestorView:
         return sum(1 for b in self.portfolio if b.status.rank >= AirdropStatus.CONFIRMED.rank)
 
 
-def _find_project(projects: Sequence[Project], key: str) -> Project:
-    wanted = normalise_name(key)
-    for p in projects:
-        if p.slug == key or wanted in {normalise_name(n) for n in (p.slug, p.name, *p.aliases)}:
-            return p
-    names = [p.slug for p in projects]
-    raise NotFound(f"no project {key!r}", closest(key, names))
-
-
 def get_project(uow: UnitOfWork, key: str) -> Project:
-    """A project by slug (one query), else by name or alias; NotFound with suggestions."""
+    """A project by slug (one query), else by name or alias when one project alone has it
+    (`domain.names.pick`); NotFound with suggestions."""
     found = uow.projects.get(key)
-    return found if found is not None else _find_project(uow.projects.list_all(), key)
+    return found if found is not None else pick(uow.projects.list_all(), key)
 
 
 def profiles(
     uow: UnitOfWork, keys: Sequence[str], at: date, params: AssessParams | None = None
 ) -> list[Profile]:
-    """Profiles of the projects named by slug, name or alias, in the order asked."""
+    """Profiles of the projects named by slug, name or alias (`domain.names.pick`), in the
+    order asked."""
     projects = uow.projects.list_all()
-    wanted = [_find_project(projects, k) for k in keys]
+    wanted = [pick(projects, k) for k in keys]
     by_slug = {a.project.slug: a for a in assess_all(projects, at, params)}
     investors = {i.slug: i for i in uow.investors.list_all()}
     peers = {p.slug: p.name for p in uow.peers.list_all()}

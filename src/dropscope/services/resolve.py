@@ -6,8 +6,9 @@ closest known names, so a caller can retry with one of them.
 
 Matching, in order: exact slug; the normalised name, slug or an alias
 (`domain.text.normalise_name`: case, spaces and punctuation ignored, so "Star Knet" and
-"starknet" meet); then close spellings (`domain.text.closest`, difflib ratio ≥ 0.6) and names
-that contain the query or that the query contains, as suggestions.
+"starknet" meet), those whose slug the query normalises to first; then close spellings
+(`domain.text.closest`, difflib ratio ≥ 0.6) and names that contain the query or that the
+query contains, as suggestions.
 """
 
 from __future__ import annotations
@@ -81,6 +82,9 @@ def resolve(
         n for n in named if key and key in n.normalised()
     ]
     if exact:
+        # What the query is the slug of comes first: a name another project shares (a
+        # look-alike) never outranks it (`domain.names`).
+        exact.sort(key=lambda n: normalise_name(n.slug) != key)
         return Resolution(text, tuple(exact), ())
     labels: dict[str, list[Named]] = {}
     for n in named:

@@ -2,10 +2,12 @@
 
 Each round claims due deliveries (a lease, `storage/repositories/webhooks.py`), POSTs them
 concurrently and settles each in its own transaction: 2xx delivered; 410 failed and the
-endpoint disabled; anything else (other statuses, timeouts, refused connections, a target
-the SSRF policy refuses) retried after an exponential, jittered delay that honours
-`Retry-After`, until the message is older than the give-up limit. Every attempt is logged
-with its status, latency and error.
+endpoint disabled; a target the SSRF policy refuses (its URL, or every address its name
+resolves to) failed at once, the reason in the attempt log (a replay tries again, e.g. once
+the operator changed the policy); anything else (other statuses, timeouts, refused
+connections, names that do not resolve) retried after an exponential, jittered delay that
+honours `Retry-After`, until the message is older than the give-up limit. Every attempt is
+logged with its status, latency and error.
 
 Each delivery resolves the endpoint's host, checks every address against the SSRF policy
 and connects to the first allowed one (the URL's host is replaced by that address; `Host`
@@ -106,6 +108,7 @@ class Outcome:
     error: str | None
     retry_after: str | None
     latency_ms: float
+    refused: bool = False  # by the SSRF policy: not retried
 
 
 class Dispatcher:
@@ -227,6 +230,8 @@ class Dispatcher:
                 elif attempt.status_code == 410:
                     state = DeliveryState.FAILED
                     uow.webhooks.disable(endpoint.id, "the endpoint answered 410 Gone", now)
+                elif outcome.refused:
+                    state = DeliveryState.FAILED
                 else:
                     wait = retry_delay(
                         self.config.retry,
@@ -247,8 +252,9 @@ class Dispatcher:
     async def _post(self, delivery: Delivery, endpoint: Endpoint, now: datetime) -> Outcome:
         t0 = time.perf_counter()
 
-        def failed(error: str) -> Outcome:
-            return Outcome(None, error[:500], None, (time.perf_counter() - t0) * 1000)
+        def failed(error: str, refused: bool = False) -> Outcome:
+            latency = (time.perf_counter() - t0) * 1000
+            return Outcome(None, error[:500], None, latency, refused)
 
         try:
             target = check_url(self.config.policy, endpoint.url)
@@ -259,6 +265,8 @@ class Dispatcher:
                     self.resolver(target.host, target.port), self.config.timeout
                 )
             ip = _first_allowed(self.config.policy, addresses)
+        except InvalidInput as exc:  # the SSRF policy refuses the URL or every address
+            return failed(f"{exc.message} (not retried)", refused=True)
         except DropscopeError as exc:
             return failed(exc.message)
         except (OSError, TimeoutError) as exc:
@@ -269,7 +277,7 @@ class Dispatcher:
         pinned = urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
         headers = {
             "content-type": "application/json",
-            "host": parts.netloc.rsplit("@", 1)[-1],
+            "host": _host_header(target.host, target.ip, parts.port),
             **sign_headers(
                 endpoint.signing_secrets(now),
                 delivery.message_id,
@@ -332,17 +340,26 @@ class Dispatcher:
 
 
 def _first_allowed(policy: TargetPolicy, addresses: list[IPAddress]) -> IPAddress:
+    """The first address the policy allows; `InvalidInput` (the first reason) when it allows
+    none, `DropscopeError` when there are none."""
     if not addresses:
         raise DropscopeError("the host resolves to no address")
     problems = []
     for ip in addresses:
         try:
             check_address(policy, ip)
-        except DropscopeError as exc:
+        except InvalidInput as exc:
             problems.append(exc.message)
             continue
         return ip
-    raise DropscopeError(problems[0])
+    raise InvalidInput(problems[0])
+
+
+def _host_header(host: str, ip: IPAddress | None, port: int | None) -> str:
+    """`Host` for the checked host (normalised: ASCII, no trailing dot), with the URL's
+    explicit port."""
+    name = f"[{host}]" if ip is not None and ip.version == 6 else host
+    return name if port is None else f"{name}:{port}"
 
 
 async def deliver_pending(db: Database, settings: Settings, *, clock: Clock = system_clock) -> int:

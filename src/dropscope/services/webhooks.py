@@ -17,6 +17,7 @@ from typing import Any
 from dropscope.config import Settings
 from dropscope.domain.events import PING_TYPE, encode_body, parse_types
 from dropscope.domain.keys import new_id
+from dropscope.domain.text import check_no_controls
 from dropscope.domain.webhook_targets import TargetPolicy, check_url
 from dropscope.domain.webhooks import Attempt, Delivery, Endpoint, RetryPolicy, new_secret
 from dropscope.errors import Conflict, InvalidInput, NotFound
@@ -48,7 +49,7 @@ def _description(value: Any) -> str:
         return ""
     if not isinstance(value, str) or len(value) > 200:
         raise InvalidInput("description: text of at most 200 characters")
-    return value.strip()
+    return check_no_controls("description", value.strip())
 
 
 def _types(value: Any) -> tuple[str, ...]:

@@ -17,6 +17,7 @@ database, never its password.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +44,9 @@ _SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
 def create_engine_for(url: str, *, echo: bool = False) -> Engine:
     """An engine for `url` (`sqlite:///path.db` or `postgresql+psycopg://user@host/db`).
 
-    Connects lazily; for SQLite, creates the folder the file goes in.
+    Connects lazily; for SQLite, creates the folder the file goes in (0700) and the file
+    itself, empty, readable by its owner only (0600: it holds webhook secrets); SQLite gives
+    its -wal and -shm files the same mode. An existing file is left as it is.
     """
     try:
         parsed = make_url(url)
@@ -55,7 +58,7 @@ def create_engine_for(url: str, *, echo: bool = False) -> Engine:
     name = _describe(parsed)
     is_sqlite = parsed.get_backend_name() == "sqlite"
     if is_sqlite:
-        _create_parent_folder(parsed, name)
+        _create_private_file(parsed, name)
     try:
         engine = create_engine(parsed, echo=echo, pool_pre_ping=not is_sqlite)
     except (ArgumentError, ImportError) as exc:
@@ -123,14 +126,21 @@ def _alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
-def _create_parent_folder(url: URL, name: str) -> None:
+def _create_private_file(url: URL, name: str) -> None:
     database = url.database
     if not database or database == ":memory:" or database.startswith("file:"):
         return
+    path = Path(database).expanduser()
     try:
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as exc:
         raise StorageError(f"cannot create the folder for {name}: {exc.strerror}") from None
+    try:  # an empty file is an empty database; O_EXCL: never another process's file
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise StorageError(f"cannot create {name}: {exc.strerror}") from None
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -15,7 +15,8 @@ Layout:
   writes research data, so caches in any process can tell that something changed by reading
   one row.
 - `idempotency_keys`: the stored response to each write request sent with an idempotency
-  key, unique per (key, method, path), so a retried request gets the same answer.
+  key, unique per (API key id, idempotency key, method, path), so a retried request gets the
+  same answer and one client's idempotency key is never another's.
 - `accounts` (tenants) and their `api_keys`: a key is stored only as its HMAC-SHA256 under a
   server pepper (`hash`, unique, with `pepper_version`), never in plain text. `key_events`
   is the audit log (key changes, grouped auth failures, anomalies, sign-ups) and
@@ -311,15 +312,18 @@ class MetaRow(Base):
 
 
 class IdempotencyKeyRow(Base):
-    """The response given to a write request that carried an idempotency key."""
+    """The response given to a write request that carried an idempotency key. `api_key_id` is
+    the id of the API key that sent it (not a foreign key: a row is forgotten after the
+    retention anyway, whatever becomes of the key)."""
 
     __tablename__ = "idempotency_keys"
     __table_args__ = (
-        UniqueConstraint("key", "method", "path"),
+        UniqueConstraint("api_key_id", "key", "method", "path"),
         Index("ix_idempotency_keys_created_at", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    api_key_id: Mapped[str]
     key: Mapped[str]
     method: Mapped[str]
     path: Mapped[str] = mapped_column(Text)

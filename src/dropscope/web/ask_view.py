@@ -18,6 +18,7 @@ from starlette.datastructures import QueryParams
 
 from dropscope.errors import InvalidInput
 from dropscope.services.assistant import Answer, Citation
+from dropscope.web.query import CONTROL
 
 MAX_QUESTION = 500  # the page's bound (the API allows more; a question box needs less)
 EXAMPLES: tuple[str, ...] = (
@@ -40,6 +41,8 @@ def question_of(params: QueryParams) -> str:
     q = params["q"].strip()
     if not q:
         raise InvalidInput("type a question first")
+    if CONTROL.search(q):
+        raise InvalidInput("a question may not contain control characters")
     if len(q) > MAX_QUESTION:
         raise InvalidInput(
             f"that question is {len(q)} characters long; ask in at most {MAX_QUESTION}"

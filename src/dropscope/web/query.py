@@ -28,6 +28,8 @@ SORTS: tuple[tuple[str, str], ...] = (
     ("-valuation,name", "Valuation (highest first)"),
 )
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # NUL, TAB, ESC, DEL, U+0080–U+009F …
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +63,8 @@ def _text(params: QueryParams, name: str) -> str:
     value = params.get(name, "").strip()
     if len(value) > MAX_TEXT:
         raise InvalidInput(f"{name} is longer than {MAX_TEXT} characters")
+    if CONTROL.search(value):  # a NUL in `q` would otherwise match every project
+        raise InvalidInput(f"{name} may not contain control characters")
     return value
 
 
@@ -69,6 +73,8 @@ def parse_as_of(params: QueryParams) -> date | None:
     if not raw:
         return None
     try:
+        if not _ISO_DATE.fullmatch(raw):  # fromisoformat also takes 20240105, 2024-W01-1 …
+            raise ValueError(raw)
         return date.fromisoformat(raw)
     except ValueError:
         raise InvalidInput(f"as_of must be a date like 2024-01-05, not {raw!r}") from None

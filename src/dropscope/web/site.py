@@ -2,8 +2,8 @@
 read-only unit of work, and renders a template; errors become friendly HTML pages.
 
 Plain Starlette routes (not FastAPI ones), so the API's query-parameter strictness and
-OpenAPI schema do not apply to them; `PUBLIC_PREFIXES` tells the API middleware that key
-authentication and rate limits do not either.
+OpenAPI schema do not apply to them; they live outside /v1 and /mcp, so key authentication
+and rate limits do not either (`api.auth.is_protected`).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from dropscope.errors import DropscopeError, InvalidInput, NotFound, SourceUnava
 from dropscope.services.assistant import AskEvent, Assistant
 from dropscope.services.board import BoardQuery, board
 from dropscope.services.database import Database, UnitOfWork
+from dropscope.services.public_ask import PublicAskBudget
 from dropscope.services.research import compare, investors, past_airdrops, profile
 from dropscope.web.ask_view import EXAMPLES, MAX_QUESTION, answer_view, question_of, with_href
 from dropscope.web.board_view import board_page
@@ -38,15 +39,6 @@ from dropscope.web.query import board_filters, compare_slugs, parse_as_of
 from dropscope.web.render import PAGE_CACHE_CONTROL, html, not_modified, page_etag, render
 from dropscope.web.tables import compare_rows, history_page
 
-PUBLIC_PREFIXES: tuple[str, ...] = (
-    "/",
-    "/projects",
-    "/compare",
-    "/history",
-    "/investors",
-    "/ask",
-    "/static",
-)
 _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,79}$")  # a slug, or a name to redirect
 _STATIC = {
     "style.css": "text/css; charset=utf-8",
@@ -72,8 +64,9 @@ Build = Callable[[UnitOfWork], Page | Redirect]
 @dataclass
 class Site:
     """What the pages need, given by `create_app`: the database, the assessment
-    parameters, "now", the data version (for ETags; cheap, cached by the API) and the
-    research assistant of this process (for /ask; None: the page says it is unavailable).
+    parameters, "now", the data version (for ETags; cheap, cached by the API), the
+    research assistant of this process (for /ask; None: the page says it is unavailable)
+    and the budget of its paid answers (`services/public_ask.py`; None: unlimited).
 
     Rendered pages are kept in a small LRU keyed by their ETag, which holds the data
     version, the day and the exact URL: a write or a new day makes new keys, never a stale
@@ -84,6 +77,7 @@ class Site:
     clock: Callable[[], datetime]
     data_version: Callable[[], Awaitable[int]]
     assistant: Callable[[], Assistant] | None = None
+    ask_budget: PublicAskBudget | None = None
     cache_size: int = 256
     _pages: OrderedDict[str, str] = field(default_factory=OrderedDict)
 
@@ -262,13 +256,15 @@ def dashboard_routes(site: Site) -> list[BaseRoute]:
     async def ask_page(request: Request) -> Response:
         asked = request.query_params.get("q", "").strip()[: 4 * MAX_QUESTION]
         context: dict[str, Any] = {"question": asked, "examples": EXAMPLES, "error": None}
-        context.update(max_question=MAX_QUESTION, view=None)
+        context.update(max_question=MAX_QUESTION, view=None, offline=None)
         try:
             question = question_of(request.query_params)
             if question:
                 helper = await run_in_threadpool(_assistant, site)
-                answer = await run_in_threadpool(helper.ask, question)
+                paid, offline = _budget(site, request)
+                answer = await run_in_threadpool(helper.ask, question, paid=paid)
                 context["view"] = answer_view(answer)
+                context["offline"] = offline[0] if offline else None
         except InvalidInput as exc:
             context["error"] = exc.message
             return html(render("ask.html", context), 400, {"cache-control": "no-store"})
@@ -282,12 +278,16 @@ def dashboard_routes(site: Site) -> list[BaseRoute]:
             if not question:
                 raise InvalidInput("type a question first")
             helper = await run_in_threadpool(_assistant, site)
-            events = await run_in_threadpool(helper.ask_stream, question)  # validates first
+            paid, offline = _budget(site, request)
+            # validates first
+            events = await run_in_threadpool(helper.ask_stream, question, paid=paid)
         except DropscopeError as exc:
             status = 400 if isinstance(exc, InvalidInput) else 503
             event = AskEvent("error", {"message": exc.message})
             return Response(b"".join(_sse([event])), status, _STREAM_HEADERS, _STREAM_TYPE)
-        return StreamingResponse(_sse(events), headers=_STREAM_HEADERS, media_type=_STREAM_TYPE)
+        return StreamingResponse(
+            _sse(events, offline), headers=_STREAM_HEADERS, media_type=_STREAM_TYPE
+        )
 
     return [
         Route("/", board_view, name="board"),
@@ -317,14 +317,34 @@ def _assistant(site: Site) -> Assistant:
     return site.assistant()
 
 
-def _sse(events: Iterable[AskEvent]) -> Iterator[bytes]:
-    """The API's events (POST /v1/ask), each citation with `href`, its dashboard page."""
+def _budget(site: Site, request: Request) -> tuple[Callable[[], bool] | None, list[str]]:
+    """The `paid` check the assistant asks before a paid generator writes an answer for
+    this request (None: no budget), and the list the reason goes in when it says no."""
+    budget = site.ask_budget
+    if budget is None:
+        return None, []
+    address = request.client.host if request.client else None
+    refused: list[str] = []
+
+    def paid() -> bool:
+        reason = budget.take(address, site.clock())
+        if reason is not None:
+            refused.append(reason)
+        return reason is None
+
+    return paid, refused
+
+
+def _sse(events: Iterable[AskEvent], offline: list[str] | None = None) -> Iterator[bytes]:
+    """The API's events (POST /v1/ask), each citation with `href`, its dashboard page;
+    `done` says, in `offline`, why the answer was written offline (or null)."""
     for ev in events:
         data: dict[str, Any] = dict(ev.data)
         if "citations" in data:
             data["citations"] = [with_href(c) for c in data["citations"]]
         if ev.event == "done":
             data["answer"] = data.pop("text")
+            data["offline"] = offline[0] if offline else None
         yield f"event: {ev.event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
 
 

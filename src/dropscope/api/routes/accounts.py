@@ -15,6 +15,7 @@ from starlette.responses import Response
 
 from dropscope.api.auth import client_ip, requires
 from dropscope.api.deps import Api, get_api
+from dropscope.api.json import StrictJsonRoute
 from dropscope.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode, encode, fingerprint
 from dropscope.api.routes.keys import AUTH_RESPONSES, Admin, as_actor, json_response
 from dropscope.api.schemas.common import PROBLEM_RESPONSES
@@ -35,8 +36,14 @@ from dropscope.domain.keys import plan_named
 from dropscope.errors import InvalidInput
 from dropscope.services import accounts as accounts_service
 
-signup_router = APIRouter(tags=["accounts"], responses=PROBLEM_RESPONSES)
-router = APIRouter(tags=["accounts"], responses={**PROBLEM_RESPONSES, **AUTH_RESPONSES})
+signup_router = APIRouter(
+    tags=["accounts"], responses=PROBLEM_RESPONSES, route_class=StrictJsonRoute
+)
+router = APIRouter(
+    tags=["accounts"],
+    responses={**PROBLEM_RESPONSES, **AUTH_RESPONSES},
+    route_class=StrictJsonRoute,
+)
 AnyKey = Annotated[Caller, Depends(requires())]
 
 

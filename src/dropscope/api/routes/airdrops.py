@@ -11,7 +11,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import Field, StringConstraints
 from starlette.responses import Response
 
-from dropscope.api.deps import Api, cached_json, get_api, next_link
+from dropscope.api.deps import Api, IsoDate, cached_json, get_api, next_link
+from dropscope.api.json import StrictJsonRoute
 from dropscope.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, fingerprint, page
 from dropscope.api.schemas.common import PROBLEM_RESPONSES, Out, SourceOut
 from dropscope.api.schemas.projects import ProjectSummary
@@ -23,7 +24,7 @@ from dropscope.services.board import BoardQuery, board, parse_sort, sort_key
 from dropscope.services.database import UnitOfWork
 from dropscope.services.research import past_airdrops
 
-router = APIRouter(tags=["airdrops"], responses=PROBLEM_RESPONSES)
+router = APIRouter(tags=["airdrops"], responses=PROBLEM_RESPONSES, route_class=StrictJsonRoute)
 
 UPCOMING = tuple(s for s in AirdropStatus if s.upcoming)
 
@@ -66,8 +67,11 @@ Cursor = Annotated[
     ),
 ]
 AsOf = Annotated[
-    date | None,
-    Query(description="The board as it stood on this date, from the evidence public by then"),
+    IsoDate | None,
+    Query(
+        description="The board as it stood on this date (YYYY-MM-DD), from the evidence "
+        "public by then"
+    ),
 ]
 
 

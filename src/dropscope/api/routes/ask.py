@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response, StreamingResponse
 
 from dropscope.api.deps import Api, get_api
-from dropscope.api.json import dumps
+from dropscope.api.json import StrictJsonRoute, dumps
 from dropscope.api.schemas.common import PROBLEM_RESPONSES, Out
 from dropscope.services.assistant import (
     MAX_QUESTION,
@@ -28,7 +28,7 @@ from dropscope.services.assistant import (
     citation_dict,
 )
 
-router = APIRouter(tags=["assistant"], responses=PROBLEM_RESPONSES)
+router = APIRouter(tags=["assistant"], responses=PROBLEM_RESPONSES, route_class=StrictJsonRoute)
 
 
 class AskIn(BaseModel):
@@ -70,7 +70,7 @@ class AnswerOut(Out):
 
 
 def assistant(api: Api) -> Assistant:
-    return assistant_for(api.db, api.settings, api.clock)
+    return api.assistant or assistant_for(api.db, api.settings, api.clock)
 
 
 def _sse(events: Iterator[AskEvent]) -> Iterator[bytes]:

@@ -4,7 +4,9 @@
 Writes need an API key with the `write` scope (403 without it, 401 without a usable key).
 A POST with an `Idempotency-Key` is stored with its response in the same transaction as the
 write: a retry with the same key and body gets the same response (`Idempotent-Replayed:
-true`), the same key with another body a 422, and a concurrent duplicate a 409.
+true`), the same key with another body a 422, and a concurrent duplicate a 409. Stored
+responses are per API key (the caller's key id): the same Idempotency-Key sent with another
+key, of another account or of the same one, is another request.
 """
 
 from __future__ import annotations
@@ -22,19 +24,20 @@ from starlette.responses import Response
 
 from dropscope.api.auth import requires
 from dropscope.api.deps import Api, get_api
-from dropscope.api.json import dumps
+from dropscope.api.json import StrictJsonRoute, dumps
 from dropscope.api.routes.projects import Slug
 from dropscope.api.schemas.common import PROBLEM_RESPONSES, Out
 from dropscope.api.schemas.projects import EvidenceOut, ProjectDetail, StatusChangeOut, StatusOut
-from dropscope.domain.access import Scope
-from dropscope.errors import IdempotencyMismatch, InvalidInput
+from dropscope.domain.access import Caller, Scope
+from dropscope.errors import IdempotencyMismatch, InvalidInput, Unauthorized
 from dropscope.ingest.curated_schema import EvidenceIn, ProjectFile
 from dropscope.services import curation
 from dropscope.services.database import UnitOfWork
+from dropscope.services.key_auth import MISSING_KEY
 from dropscope.services.research import profile
 from dropscope.storage.repositories.idempotency import StoredResponse
 
-router = APIRouter(tags=["curation"])
+router = APIRouter(tags=["curation"], route_class=StrictJsonRoute)
 
 _WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
     **PROBLEM_RESPONSES,
@@ -74,6 +77,10 @@ async def _write(
     """Run `work` in one unit of work; with an idempotency key, store or replay."""
     if key is not None and not _KEY.match(key):
         raise InvalidInput("Idempotency-Key must be 1–255 visible ASCII characters")
+    caller = request.scope.get("state", {}).get("caller")
+    if not isinstance(caller, Caller):  # the route's `requires` has already refused it
+        raise Unauthorized(MISSING_KEY)
+    owner = caller.key_id  # stored responses are per API key
     body = await request.body()
     digest = hashlib.sha256(body).hexdigest()
     method, path = request.method, request.url.path
@@ -81,7 +88,7 @@ async def _write(
     def run() -> tuple[int, bytes, dict[str, str], bool]:
         with api.db.unit_of_work() as uow:
             if key is not None:
-                stored = uow.idempotency.get(key, method, path)
+                stored = uow.idempotency.get(key, method, path, owner=owner)
                 if stored is not None:
                     if stored.request_hash != digest:
                         raise IdempotencyMismatch(
@@ -101,6 +108,7 @@ async def _write(
                         encoded,
                         "application/json",
                         api.clock(),
+                        owner,
                     )
                 )
             return status_code, encoded, headers, False

@@ -15,6 +15,7 @@ from starlette.responses import Response, StreamingResponse
 
 from dropscope.api.auth import requires
 from dropscope.api.deps import Api, get_api
+from dropscope.api.json import StrictJsonRoute
 from dropscope.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode, encode, fingerprint
 from dropscope.api.routes.keys import AUTH_RESPONSES, json_response
 from dropscope.api.routes.watchlists import in_uow
@@ -24,7 +25,9 @@ from dropscope.domain.access import Caller, Scope
 from dropscope.domain.events import Event, EventType
 from dropscope.errors import InvalidInput, NotFound
 
-router = APIRouter(tags=["events"], responses={**PROBLEM_RESPONSES, **AUTH_RESPONSES})
+router = APIRouter(
+    tags=["events"], responses={**PROBLEM_RESPONSES, **AUTH_RESPONSES}, route_class=StrictJsonRoute
+)
 Reader = Annotated[Caller, Depends(requires(Scope.READ))]
 Types = Annotated[list[EventType], Query(alias="type", description="Only these types")]
 Project = Annotated[str | None, Query(max_length=80, description="Only this project's events")]

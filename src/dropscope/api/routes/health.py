@@ -11,10 +11,10 @@ from starlette.responses import Response
 
 from dropscope.api.deps import Api, get_api
 from dropscope.api.errors import problem
-from dropscope.api.json import dumps
+from dropscope.api.json import StrictJsonRoute, dumps
 from dropscope.errors import StorageError
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], route_class=StrictJsonRoute)
 
 _NO_STORE = {"cache-control": "no-store"}
 

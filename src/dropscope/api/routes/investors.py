@@ -9,6 +9,7 @@ from pydantic import Field
 from starlette.responses import Response
 
 from dropscope.api.deps import Api, cached_json, get_api, next_link
+from dropscope.api.json import StrictJsonRoute
 from dropscope.api.pagination import DEFAULT_LIMIT, fingerprint, page
 from dropscope.api.routes.airdrops import AsOf, Cursor, Limit
 from dropscope.api.schemas.common import PROBLEM_RESPONSES, Out
@@ -16,7 +17,7 @@ from dropscope.api.schemas.research import InvestorOut, NarrativeOut
 from dropscope.services.database import UnitOfWork
 from dropscope.services.research import InvestorView, investors, narratives
 
-router = APIRouter(tags=["investors"], responses=PROBLEM_RESPONSES)
+router = APIRouter(tags=["investors"], responses=PROBLEM_RESPONSES, route_class=StrictJsonRoute)
 
 
 class InvestorPage(Out):

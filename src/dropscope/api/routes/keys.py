@@ -18,7 +18,7 @@ from starlette.responses import Response
 
 from dropscope.api.auth import client_ip, requires
 from dropscope.api.deps import Api, get_api
-from dropscope.api.json import dumps
+from dropscope.api.json import StrictJsonRoute, dumps
 from dropscope.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, fingerprint, page
 from dropscope.api.schemas.common import PROBLEM_RESPONSES
 from dropscope.api.schemas.keys import KeyCreate, KeyCreated, KeyOut, KeyPage, KeyRoll, KeyRolled
@@ -36,7 +36,9 @@ AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
 for _code in AUTH_RESPONSES:
     AUTH_RESPONSES[_code]["content"] = {"application/problem+json": {}}
 
-router = APIRouter(tags=["keys"], responses={**PROBLEM_RESPONSES, **AUTH_RESPONSES})
+router = APIRouter(
+    tags=["keys"], responses={**PROBLEM_RESPONSES, **AUTH_RESPONSES}, route_class=StrictJsonRoute
+)
 Admin = Annotated[Caller, Depends(requires(Scope.ADMIN))]
 KeyId = Annotated[str, Path(min_length=1, max_length=40, examples=["key_4mZt0bW7kLm2Xc8R"])]
 _CHANGE: dict[int | str, dict[str, Any]] = {

@@ -11,6 +11,7 @@ from pydantic import Field
 from starlette.responses import Response
 
 from dropscope.api.deps import Api, cached_json, get_api, next_link
+from dropscope.api.json import StrictJsonRoute
 from dropscope.api.pagination import DEFAULT_LIMIT, fingerprint, page
 from dropscope.api.routes.airdrops import AsOf, BoardPage, Cursor, Limit, board_filters, board_page
 from dropscope.api.schemas.common import PROBLEM_RESPONSES, Out
@@ -22,7 +23,7 @@ from dropscope.services.board import BoardQuery
 from dropscope.services.database import UnitOfWork
 from dropscope.services.research import compare, profile
 
-router = APIRouter(tags=["projects"], responses=PROBLEM_RESPONSES)
+router = APIRouter(tags=["projects"], responses=PROBLEM_RESPONSES, route_class=StrictJsonRoute)
 
 Slug = Annotated[
     str,

@@ -13,6 +13,7 @@ from starlette.responses import Response
 
 from dropscope.api.auth import requires
 from dropscope.api.deps import Api, get_api
+from dropscope.api.json import StrictJsonRoute
 from dropscope.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, fingerprint, page
 from dropscope.api.routes.keys import AUTH_RESPONSES, json_response
 from dropscope.api.schemas.alerts import (
@@ -28,7 +29,11 @@ from dropscope.services import watchlists as service
 from dropscope.services.database import UnitOfWork
 
 T = TypeVar("T")
-router = APIRouter(tags=["watchlists"], responses={**PROBLEM_RESPONSES, **AUTH_RESPONSES})
+router = APIRouter(
+    tags=["watchlists"],
+    responses={**PROBLEM_RESPONSES, **AUTH_RESPONSES},
+    route_class=StrictJsonRoute,
+)
 Reader = Annotated[Caller, Depends(requires(Scope.READ))]
 WatchlistId = Annotated[str, Path(min_length=1, max_length=40, examples=["wl_4mZt0bW7kLm2Xc8R"])]
 

@@ -13,6 +13,7 @@ from starlette.responses import Response
 
 from dropscope.api.auth import requires
 from dropscope.api.deps import Api, get_api
+from dropscope.api.json import StrictJsonRoute
 from dropscope.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, decode, encode, fingerprint, page
 from dropscope.api.routes.keys import AUTH_RESPONSES, json_response
 from dropscope.api.routes.watchlists import in_uow
@@ -33,7 +34,11 @@ from dropscope.errors import InvalidInput, NotFound
 from dropscope.services import webhooks as service
 from dropscope.services.database import UnitOfWork
 
-router = APIRouter(tags=["webhooks"], responses={**PROBLEM_RESPONSES, **AUTH_RESPONSES})
+router = APIRouter(
+    tags=["webhooks"],
+    responses={**PROBLEM_RESPONSES, **AUTH_RESPONSES},
+    route_class=StrictJsonRoute,
+)
 Reader = Annotated[Caller, Depends(requires(Scope.READ))]
 WebhookId = Annotated[str, Path(min_length=1, max_length=40, examples=["wh_4mZt0bW7kLm2Xc8R"])]
 MAX_ID = 2_147_483_647  # the id columns are 32-bit on PostgreSQL

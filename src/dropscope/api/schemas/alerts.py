@@ -1,12 +1,16 @@
 """Shapes of watchlists, events and webhooks (issue 8). A webhook's signing secret appears
-only in `WebhookCreated` and `WebhookRotated`, the answers to the requests that make one."""
+only in `WebhookCreated` and `WebhookRotated`, the answers to the requests that make one.
+
+Numbers and booleans in request bodies are strict (`StrictInt`, `StrictFloat`,
+`StrictBool`): pydantic would otherwise read `false` as 0, `true` as 1.0 and `"yes"` or 1 as
+true."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt
 
 from dropscope.api.schemas.common import Out
 from dropscope.domain.events import Event, EventType
@@ -29,8 +33,8 @@ class FilterDoc(In):
     chain: str | None = Field(default=None, max_length=100)
     sector: str | None = Field(default=None, max_length=100)
     investor: str | None = Field(default=None, max_length=100)
-    min_tech: float | None = Field(default=None, ge=0, le=100, examples=[88])
-    min_fundamentals: float | None = Field(default=None, ge=0, le=100)
+    min_tech: StrictFloat | None = Field(default=None, ge=0, le=100, examples=[88])
+    min_fundamentals: StrictFloat | None = Field(default=None, ge=0, le=100)
     text: str | None = Field(default=None, max_length=100)
 
     @classmethod
@@ -115,11 +119,11 @@ class WebhookPatch(In):
     url: str | None = Field(default=None, max_length=2000)
     description: str | None = Field(default=None, max_length=200)
     event_types: list[EventType] | None = None
-    enabled: bool | None = Field(default=None, description="true resumes a disabled endpoint")
+    enabled: StrictBool | None = Field(default=None, description="true resumes a disabled endpoint")
 
 
 class WebhookRotate(In):
-    overlap_seconds: int | None = Field(
+    overlap_seconds: StrictInt | None = Field(
         default=None,
         ge=0,
         le=7 * 86_400,

@@ -1,13 +1,16 @@
 """Shapes of API keys, accounts, usage and audit events. A key's secret appears in exactly
 two shapes, `KeyCreated` and `KeyRolled` (and `SignupOut`), the answers to the requests
-that create one; nothing else ever carries it."""
+that create one; nothing else ever carries it.
+
+Request bodies are strict where pydantic is lax: a number of seconds is a JSON integer
+(`false` is not 0), and a time is an RFC 3339 string (a number is not a Unix time)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StrictInt
 
 from dropscope.api.schemas.common import Out
 from dropscope.domain.access import Scope
@@ -18,6 +21,15 @@ _SECRET = "The API key. Shown this once and never again: store it now (e.g. in a
 
 class In(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+def _rfc3339_text(value: object) -> object:
+    if not isinstance(value, str | datetime):
+        raise ValueError("expected a time as text, e.g. 2027-06-30T00:00:00Z")
+    return value
+
+
+Time = Annotated[AwareDatetime, BeforeValidator(_rfc3339_text)]
 
 
 class KeyOut(Out):
@@ -73,7 +85,7 @@ class KeyCreate(In):
         max_length=40,
         description="Default: the creating key's plan (the first plan for the operator)",
     )
-    expires_at: AwareDatetime | None = None
+    expires_at: Time | None = None
     ip_allowlist: list[str] = Field(
         default=[], max_length=50, examples=[["203.0.113.0/24", "2001:db8::/48"]]
     )
@@ -83,13 +95,13 @@ class KeyCreate(In):
 
 
 class KeyRoll(In):
-    grace_seconds: int = Field(
+    grace_seconds: StrictInt = Field(
         default=86_400,
         ge=0,
         le=90 * 86_400,
         description="How long the old key keeps working (never past its own expiry)",
     )
-    expires_at: AwareDatetime | None = Field(
+    expires_at: Time | None = Field(
         default=None, description="The new key's expiry; absent: the old key's; null: none"
     )
 

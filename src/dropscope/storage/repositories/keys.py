@@ -40,6 +40,12 @@ class KeyRepository:
         row = self._session.execute(stmt).one_or_none()
         return None if row is None else (_to_domain(row), str(row.hash))
 
+    def active_hashes(self) -> list[str]:
+        """The stored hashes of every key in the `active` state (expired ones included): what
+        the verifier checks an address's failed attempts against without a lookup each."""
+        stmt = select(_T.c.hash).where(_T.c.state == KeyState.ACTIVE.value)
+        return [str(h) for h in self._session.scalars(stmt)]
+
     def of_account(self, account_id: str | None = None) -> list[ApiKey]:
         """Keys of one account (or of every account), oldest first."""
         stmt = select(_T).order_by(_T.c.created_at, _T.c.id)

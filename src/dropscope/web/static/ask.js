@@ -103,11 +103,12 @@
   }
 
   function how(done) {
-    if (done.mode === "structured") { return "Answered from the database."; }
+    var note = done.offline ? " (" + done.offline + ")" : "";
+    if (done.mode === "structured") { return "Answered from the database." + note; }
     if (done.mode === "retrieval") {
-      return "Written by the " + done.generator + " generator from the passages cited.";
+      return "Written by the " + done.generator + " generator from the passages cited." + note;
     }
-    return "Nothing in the data answers this.";
+    return "Nothing in the data answers this." + note;
   }
 
   // Server-Sent Events from a fetch body: blocks of "event: x" / "data: {...}" lines.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -12,16 +11,7 @@ import yaml
 from dropscope.domain.models import FigureMetric
 from dropscope.errors import DataFileError, NotFound
 from dropscope.ingest.curated import read_dataset
-
-DATA = Path(__file__).resolve().parents[2] / "data"
-TODAY = date(2026, 11, 27)
-
-
-@pytest.fixture
-def data_copy(tmp_path: Path) -> Path:
-    dst = tmp_path / "data"
-    shutil.copytree(DATA, dst)
-    return dst
+from tests.ingest.conftest import DATA, TODAY
 
 
 def edit(path: Path, change) -> None:  # type: ignore[no-untyped-def]

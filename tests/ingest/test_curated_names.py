@@ -4,7 +4,6 @@ characters; each problem a DataFileError naming the file and the field."""
 from __future__ import annotations
 
 import shutil
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -12,16 +11,7 @@ import yaml
 
 from dropscope.errors import DataFileError
 from dropscope.ingest.curated import read_dataset
-
-DATA = Path(__file__).resolve().parents[2] / "data"
-TODAY = date(2026, 11, 27)
-
-
-@pytest.fixture
-def data_copy(tmp_path: Path) -> Path:
-    dst = tmp_path / "data"
-    shutil.copytree(DATA, dst)
-    return dst
+from tests.ingest.conftest import TODAY
 
 
 def edit(path: Path, **values: object) -> None:
